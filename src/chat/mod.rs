@@ -1,0 +1,233 @@
+//! The chat side: what people do in Slack, Discord or the console, turned into
+//! engine inputs; and the surface trait the dispatcher uses to show cases.
+//!
+//! `route` is shared by every chat adapter: it finds the case an event is
+//! about, parses `!commands` and `/care` lines with the specs from
+//! `commands/`, runs the input through the service and returns what to tell
+//! the person who acted. Adapters only translate their platform's events into
+//! [`ChatEvent`]s and the dispatcher's calls into API requests.
+
+pub mod console;
+
+use chrono::{DateTime, Utc};
+
+use crate::commands::{Invocation, Parsed, Specs};
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::{Actor, Case, ChatThread, Command, Input, OfflineChannel, Permission};
+use crate::service::{Applied, Service};
+use crate::store::StoreError;
+use crate::text;
+
+/// Prefix of a command typed as a thread message (Slack runs no slash
+/// commands inside threads, so `!claim` is how a thread is worked there).
+pub const COMMAND_PREFIX: char = '!';
+
+/// A chat surface the dispatcher can show cases on.
+///
+/// Every call carries an idempotency `key`: a surface that can look up
+/// whether an earlier attempt with that key went through must not repeat it.
+pub trait ChatSurface: Send + Sync + 'static {
+    /// How a user id is written as a mention on this surface.
+    fn mention(&self, user: &str) -> String;
+    /// Posts the case card; the returned thread is where the case lives.
+    fn post_card<'a>(
+        &'a self,
+        key: &'a str,
+        case: &'a Case,
+        card: &'a text::Card,
+    ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>>;
+    /// Updates the case card in place.
+    fn update_card<'a>(
+        &'a self,
+        key: &'a str,
+        case: &'a Case,
+        thread: &'a ChatThread,
+        card: &'a text::Card,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    /// Posts a message into the case thread; returns its message id.
+    fn post<'a>(
+        &'a self,
+        key: &'a str,
+        case: &'a Case,
+        thread: &'a ChatThread,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>>;
+}
+
+/// Something a person did in the chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatEvent {
+    /// A message in a thread: a `!command`, or else an internal note.
+    ThreadMessage {
+        actor: Actor,
+        thread: String,
+        text: String,
+        event: Option<String>,
+    },
+    /// A `/care <command> <case> …` line from outside any thread.
+    Slash {
+        actor: Actor,
+        text: String,
+        event: Option<String>,
+    },
+    /// A reaction added to or removed from a chat message.
+    Reaction {
+        actor: Actor,
+        message: String,
+        emoji: String,
+        added: bool,
+        event: Option<String>,
+    },
+}
+
+/// Turns parsed command arguments into the engine's typed command.
+pub fn command(parsed: &Parsed) -> Option<Command> {
+    let get = |name: &str| parsed.string(name).map(str::to_owned);
+    Some(match parsed.name.as_str() {
+        "claim" => Command::Claim,
+        "unclaim" => Command::Unclaim,
+        "assign" => Command::Assign { user: get("user")? },
+        "reply" => Command::Reply { text: get("text")? },
+        "dm" => Command::Dm { text: get("text")? },
+        "note" => Command::Note { text: get("text")? },
+        "canned" => Command::Canned { name: get("name")? },
+        "escalate" => Command::Escalate {
+            team: get("team")?,
+            reason: get("reason"),
+        },
+        "offline" => Command::Offline {
+            channel: OfflineChannel::from_key(&get("channel")?)?,
+            address: get("address"),
+        },
+        "close" => Command::Close { note: get("note") },
+        "reopen" => Command::Reopen,
+        "recall" => Command::Recall,
+        "retry" => Command::Retry,
+        "tag" => Command::Tag {
+            label: get("label")?,
+        },
+        "snooze" => Command::Snooze {
+            duration: parsed.duration("for")?,
+        },
+        "status" => Command::Status,
+        "help" => Command::Help {
+            command: get("command"),
+        },
+        _ => return None,
+    })
+}
+
+fn permission(specs: &Specs, name: &str) -> Permission {
+    match specs.get(name).map(|s| s.role) {
+        Some(crate::commands::Role::Anyone) => Permission::Anyone,
+        Some(crate::commands::Role::Approver) => Permission::Approver,
+        // Unknown commands never get this far; agent is the safe default.
+        _ => Permission::Agent,
+    }
+}
+
+/// Handles one chat event. Returns what to tell the actor, if anything.
+pub fn route(
+    service: &Service,
+    specs: &Specs,
+    event: ChatEvent,
+    now: DateTime<Utc>,
+    mention: text::Mention<'_>,
+) -> Result<Option<String>, StoreError> {
+    let store = service.store();
+    let (number, input, seen) = match event {
+        ChatEvent::ThreadMessage {
+            actor,
+            thread,
+            text,
+            event,
+        } => {
+            let trimmed = text.trim();
+            let Some(number) = store.case_for_thread(&thread)? else {
+                return Ok(trimmed
+                    .starts_with(COMMAND_PREFIX)
+                    .then(text::not_a_case_thread));
+            };
+            match trimmed.strip_prefix(COMMAND_PREFIX) {
+                Some(line) => match parse(specs, line, Invocation::Thread) {
+                    Ok((parsed, command)) => (
+                        number,
+                        Input::Command {
+                            actor,
+                            required: permission(specs, &parsed.name),
+                            command,
+                            in_thread: true,
+                        },
+                        event,
+                    ),
+                    Err(message) => return Ok(Some(message)),
+                },
+                None => (number, Input::ThreadMessage { actor, text }, event),
+            }
+        }
+        ChatEvent::Slash { actor, text, event } => match parse(specs, &text, Invocation::Slash) {
+            Ok((parsed, command)) => {
+                let Some(number) = parsed.case else {
+                    // Only `help` runs without a case.
+                    let topic = match &command {
+                        Command::Help { command } => command.as_deref(),
+                        _ => None,
+                    };
+                    return Ok(Some(specs.help(topic, Invocation::Slash)));
+                };
+                (
+                    number,
+                    Input::Command {
+                        actor,
+                        required: permission(specs, &parsed.name),
+                        command,
+                        in_thread: false,
+                    },
+                    event,
+                )
+            }
+            Err(message) => return Ok(Some(message)),
+        },
+        ChatEvent::Reaction {
+            actor,
+            message,
+            emoji,
+            added,
+            event,
+        } => {
+            let Some((number, draft)) = store.draft_for_message(&message)? else {
+                // A reaction on anything but a draft is none of our business.
+                return Ok(None);
+            };
+            (
+                number,
+                Input::Reaction {
+                    actor,
+                    draft,
+                    emoji,
+                    added,
+                },
+                event,
+            )
+        }
+    };
+    Ok(match service.apply(number, input, seen, now)? {
+        None => Some(text::no_such_case(number)),
+        Some(Applied::Refused(refusal)) => Some(text::refusal(&refusal, mention)),
+        Some(Applied::Nothing) => None,
+        Some(Applied::Changed(t)) => t.answer.as_ref().map(|a| {
+            let tz = service.config().bot.timezone;
+            text::answer(&t.case, a, specs, now, tz, mention)
+        }),
+    })
+}
+
+fn parse(specs: &Specs, line: &str, how: Invocation) -> Result<(Parsed, Command), String> {
+    let parsed = specs
+        .parse(line, how)
+        .map_err(|e| text::usage::usage_error(&e))?;
+    match command(&parsed) {
+        Some(c) => Ok((parsed, c)),
+        None => Err(text::internal_error()),
+    }
+}

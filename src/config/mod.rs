@@ -1,0 +1,467 @@
+//! `bot.toml`: loading, `${VAR}` substitution and validation into a typed [`Config`].
+//!
+//! Owns the file's shape (key names, defaults, meanings) and every check that can be made from
+//! the file alone, reported as a list of [`Problem`]s that each name the key (`accounts[1].queue`)
+//! and say why, all at once, so `check-config` can show everything in one go.
+//!
+//! Must not: do I/O beyond reading the config file (and checking that files it names exist),
+//! read the environment except through [`Config::load`]'s lookup, or decide workflow (how cases
+//! are routed, approved or timed is the engine's business; this module only hands it typed,
+//! valid settings).
+//!
+//! The pipeline is: read the file → parse TOML → substitute `${VAR}` (module `env`) →
+//! deserialize into raw structs collecting unknown keys and type errors (module `raw`) →
+//! validate into [`Config`] (module `validate`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono_tz::Tz;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{OfflineChannel, Platform, PostKind, Urgency};
+
+/// Re-exported because it is a config value (`accounts.approval`) as much as an engine type.
+pub use crate::engine::ApprovalMode;
+
+pub mod crontab;
+pub mod duration;
+mod env;
+mod path;
+mod raw;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use crontab::{CrontabError, parse_crontab, translate_crontab};
+pub use duration::{DurationError, format_duration, parse_duration};
+
+/// Placeholders allowed in reply templates (`[canned]`, `close_loop_text`).
+pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["name", "handle", "agent", "case"];
+
+/// Placeholders allowed in `[accounts.offline]` templates: the reply ones plus `{address}`.
+pub const OFFLINE_PLACEHOLDERS: &[&str] = &["name", "handle", "agent", "case", "address"];
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a key path such as `accounts[1].poll_interval`, the file path when it cannot be
+    /// read, or `line L, column C` for a TOML syntax error.
+    pub path: String,
+    /// What is wrong, in words a user can act on.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in a configuration (never empty when returned as an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<Problem>);
+
+impl fmt::Display for ConfigErrors {
+    /// One problem per line, in the order found.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// The validated contents of `bot.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `[bot]`: process-wide settings.
+    pub bot: BotConfig,
+    /// `[chat]`: where cases are worked.
+    pub chat: ChatConfig,
+    /// `[approval]`: which reactions approve or reject a draft reply.
+    pub approval: ApprovalConfig,
+    /// `[sla]`: first-response targets.
+    pub sla: SlaConfig,
+    /// `[business_hours]`: when the team works; `None` when the section is absent.
+    pub business_hours: Option<BusinessHours>,
+    /// `[[routing]]`: ordered rules, first match wins (default: none).
+    pub routing: Vec<RoutingRule>,
+    /// `[canned]`: reply templates by name, with placeholders `{name}` `{handle}` `{agent}`
+    /// `{case}` (default: none).
+    pub canned: BTreeMap<String, String>,
+    /// `[[accounts]]`: the brand accounts watched (at least one, ids unique).
+    pub accounts: Vec<AccountConfig>,
+    /// `[[jobs]]`: timed work (default: none).
+    pub jobs: Vec<JobConfig>,
+}
+
+/// `[bot]`.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    /// `data_dir`: where the store lives, resolved against the config file's directory
+    /// (default `data`).
+    pub data_dir: PathBuf,
+    /// `listen`: the address of the one HTTP listener for webhooks, events, `/healthz` and
+    /// `/metrics` (default `127.0.0.1:8080`).
+    pub listen: SocketAddr,
+    /// `timezone`: IANA zone used to show times and as the default for jobs and business hours
+    /// (default `UTC`).
+    pub timezone: Tz,
+    /// `flush_interval`: how long chat output is batched before it is sent; more than zero and
+    /// at most 10s (default `100ms`).
+    pub flush_interval: Duration,
+    /// `reopen_window`: a new post from the same author within this time after a case was
+    /// closed reopens that case instead of opening a new one; more than zero (default `72h`).
+    pub reopen_window: Duration,
+}
+
+/// Which chat system cases are worked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    /// stdin/stdout, for trying the bot out and for tests.
+    Console,
+    /// Slack threads.
+    Slack,
+    /// Discord threads.
+    Discord,
+}
+
+/// `[chat]`.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// `kind`: `console`, `slack` or `discord`; only `console` is available in this build
+    /// (default `console`).
+    pub kind: ChatKind,
+    /// `[chat.console]`: settings of the console adapter (defaults as documented there).
+    pub console: ConsoleConfig,
+}
+
+/// `[chat.console]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// `approvers`: user names whose reactions count as approvals (default: none).
+    pub approvers: Vec<String>,
+    /// `agents`: user names allowed to work cases; empty means everyone typing is an agent
+    /// (default: empty).
+    pub agents: Vec<String>,
+    /// `user`: the identity the console starts as (default `agent`).
+    pub user: String,
+}
+
+/// `[approval]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalConfig {
+    /// `approve`: reactions (emoji or Slack/Discord names) that approve a draft; non-empty
+    /// (default `["✅", "white_check_mark", "heavy_check_mark"]`).
+    pub approve: Vec<String>,
+    /// `reject`: reactions that reject a draft; non-empty and disjoint from `approve`
+    /// (default `["❌", "x"]`).
+    pub reject: Vec<String>,
+    /// `allow_self_approval`: whether the author of a draft may approve it (default `false`).
+    pub allow_self_approval: bool,
+}
+
+/// `[sla]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaConfig {
+    /// `business_hours`: count SLA time only inside `[business_hours]`, which must then exist
+    /// (default `false`).
+    pub business_hours: bool,
+    /// `[sla.first_response]`: time to first response per urgency.
+    pub first_response: FirstResponse,
+}
+
+/// `[sla.first_response]`: time allowed until the first reply, per urgency; each more than zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstResponse {
+    /// `urgent` (default `15m`).
+    pub urgent: Duration,
+    /// `high` (default `1h`).
+    pub high: Duration,
+    /// `normal` (default `4h`).
+    pub normal: Duration,
+    /// `low` (default `24h`).
+    pub low: Duration,
+}
+
+impl FirstResponse {
+    /// The target for `urgency`.
+    pub fn for_urgency(&self, urgency: Urgency) -> Duration {
+        match urgency {
+            Urgency::Urgent => self.urgent,
+            Urgency::High => self.high,
+            Urgency::Normal => self.normal,
+            Urgency::Low => self.low,
+        }
+    }
+}
+
+/// `[business_hours]`: when the team works, in `bot.timezone`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessHours {
+    /// `days`: working days, written like `Mon-Fri`, `Mon,Wed,Fri` or `Sat-Sun`
+    /// (case-insensitive); stored Monday first without repeats (default `Mon-Fri`).
+    pub days: Vec<Weekday>,
+    /// `open`: start of the working day, `HH:MM` (default `09:00`).
+    pub open: NaiveTime,
+    /// `close`: end of the working day, `HH:MM`, after `open` (default `17:30`).
+    pub close: NaiveTime,
+    /// `holidays`: dates (`YYYY-MM-DD`) that are not working days (default: none).
+    pub holidays: Vec<NaiveDate>,
+}
+
+/// One `[[routing]]` rule. Every condition that is set must hold; an empty list means "any".
+#[derive(Debug, Clone)]
+pub struct RoutingRule {
+    /// `name`: required and unique; shown when explaining why a case was routed.
+    pub name: String,
+    /// `platforms`: networks the post must come from (default: any).
+    pub platforms: Vec<Platform>,
+    /// `accounts`: ids of configured accounts the post must arrive on (default: any).
+    pub accounts: Vec<String>,
+    /// `kinds`: kinds of post (`mention`, `comment`, `direct_message`) (default: any).
+    pub kinds: Vec<PostKind>,
+    /// `keywords`: the text must contain one of these as a whole word, case-insensitive
+    /// (default: any text).
+    pub keywords: Vec<String>,
+    /// `keywords` compiled into one case-insensitive whole-word pattern; `None` when there are
+    /// no keywords.
+    pub keyword_regex: Option<Regex>,
+    /// `regex`: the text must match this pattern (default: any text).
+    pub regex: Option<Regex>,
+    /// `urgency`: urgency given to matching cases (default: unchanged).
+    pub urgency: Option<Urgency>,
+    /// `queue`: queue for matching cases (default: the account's queue).
+    pub queue: Option<String>,
+    /// `tags`: tags added to matching cases (default: none).
+    pub tags: Vec<String>,
+}
+
+impl RoutingRule {
+    /// Whether `text` satisfies the rule's text conditions (`keywords` and `regex`); the
+    /// platform, account and kind conditions are left to the caller, which has the post.
+    pub fn matches_text(&self, text: &str) -> bool {
+        self.keyword_regex
+            .as_ref()
+            .is_none_or(|re| re.is_match(text))
+            && self.regex.as_ref().is_none_or(|re| re.is_match(text))
+    }
+}
+
+/// When closing a case drafts a public "closing the loop" follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloseLoop {
+    /// Never.
+    Never,
+    /// Only when the conversation was moved offline (email, SMS, DM).
+    Offline,
+    /// Always.
+    Always,
+}
+
+/// `[accounts.offline]`: the public replies that move a conversation off the network.
+/// Placeholders: `{name}` `{handle}` `{agent}` `{case}` `{address}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineTemplates {
+    /// `email` (default `crate::text::defaults::OFFLINE_EMAIL`).
+    pub email: String,
+    /// `sms` (default `crate::text::defaults::OFFLINE_SMS`).
+    pub sms: String,
+    /// `dm` (default `crate::text::defaults::OFFLINE_DM`).
+    pub dm: String,
+}
+
+impl OfflineTemplates {
+    /// The template for `channel`.
+    pub fn get(&self, channel: OfflineChannel) -> &str {
+        match channel {
+            OfflineChannel::Email => &self.email,
+            OfflineChannel::Sms => &self.sms,
+            OfflineChannel::Dm => &self.dm,
+        }
+    }
+}
+
+/// Where a demo account's posts come from (the demo-only keys of `[[accounts]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSource {
+    /// `simulate`: the network the demo account behaves as, whose reply rules apply; required,
+    /// not `demo`.
+    pub platform: Platform,
+    /// `pace`: time between replayed posts; zero replays as fast as possible (default `3s`).
+    pub pace: Duration,
+    /// `feed`: a JSON-lines feed replayed instead of the bundled one, resolved against the
+    /// config file's directory; must exist (default: the bundled feed).
+    pub feed: Option<PathBuf>,
+}
+
+/// One `[[accounts]]` entry: a brand account on one network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountConfig {
+    /// `id`: required, unique, `[a-z0-9_-]+`; used in case ids, routing rules and the store.
+    pub id: String,
+    /// `network`: `x`, `facebook`, `instagram`, `mastodon`, `bluesky`, `webhook` or `demo`;
+    /// required, and only `demo` has a connector in this build.
+    pub network: Platform,
+    /// `name`: display name of the brand account (default: none).
+    pub name: Option<String>,
+    /// `handle`: the brand account's handle, e.g. `@acme` (default: none).
+    pub handle: Option<String>,
+    /// `approval`: when drafts need approval: `always`, `never` or `first_reply`
+    /// (default `always`).
+    pub approval: ApprovalMode,
+    /// `trusted_agents`: agents whose drafts skip approval (default: none).
+    pub trusted_agents: Vec<String>,
+    /// `queue`: queue for this account's cases unless a routing rule says otherwise
+    /// (default `default`).
+    pub queue: String,
+    /// `max_length`: overrides the platform's reply length limit, e.g. for a Mastodon instance
+    /// allowing more; more than zero (default: the platform's limit).
+    pub max_length: Option<usize>,
+    /// `human_agent_tag`: Messenger/Instagram DMs may be answered up to 7 days instead of 24h;
+    /// only for facebook and instagram (or demo accounts simulating them) (default `false`).
+    pub human_agent_tag: bool,
+    /// `close_loop`: when closing a case drafts the public "closing the loop" follow-up:
+    /// `never`, `offline` or `always` (default `offline`).
+    pub close_loop: CloseLoop,
+    /// `close_loop_text`: that follow-up's template, placeholders `{name}` `{handle}` `{agent}`
+    /// `{case}` (default `crate::text::defaults::CLOSE_LOOP`).
+    pub close_loop_text: String,
+    /// `[accounts.offline]`: templates for `offline <channel>` (defaults as documented there).
+    pub offline: OfflineTemplates,
+    /// The demo-only keys (`simulate`, `pace`, `feed`); `Some` exactly for `network = "demo"`.
+    pub demo: Option<DemoSource>,
+}
+
+impl AccountConfig {
+    /// The platform whose rules apply: what a demo account simulates, else its network.
+    pub fn platform(&self) -> Platform {
+        self.demo
+            .as_ref()
+            .map_or(self.network, |demo| demo.platform)
+    }
+
+    /// The demo settings, for demo accounts.
+    pub fn demo(&self) -> Option<&DemoSource> {
+        self.demo.as_ref()
+    }
+}
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// Brings back snoozed cases whose time has come and marks SLA breaches.
+    Sweep,
+}
+
+/// One `[[jobs]]` entry: timed work.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// `name`: required and unique; the key under which the last run is remembered.
+    pub name: String,
+    /// `cron`, as written: a 5-field crontab line or `@daily`-style shorthand; required.
+    pub cron: String,
+    /// `cron`, translated into a schedule with crontab's meaning.
+    pub schedule: cron::Schedule,
+    /// `timezone`: IANA zone the schedule is read in (default `bot.timezone`).
+    pub timezone: Tz,
+    /// `kind`: what the job does; only `sweep` exists; required.
+    pub kind: JobKind,
+}
+
+impl Config {
+    /// Reads and validates the file at `path`, taking `${VAR}`s from the process environment
+    /// and resolving relative paths against the file's directory.
+    ///
+    /// # Errors
+    ///
+    /// Every [`Problem`] found: one naming the path if the file cannot be read, one with line
+    /// and column for a TOML syntax error, otherwise all key-level problems together.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![Problem::new(
+                path.display().to_string(),
+                format!("cannot read the config file: {e}"),
+            )])
+        })?;
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        // Absolute, so that paths in the config keep meaning the same if the process later
+        // changes directory; falls back to the relative form if the cwd is unknown.
+        let base_dir = std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf());
+        // Lossy rather than `env::var`, which would call a set but non-UTF-8 variable unset.
+        let lookup =
+            |name: &str| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned());
+        Config::from_toml_str(&text, &base_dir, &lookup)
+    }
+
+    /// Validates configuration text. `base_dir` is what relative paths are resolved against;
+    /// `env` looks up `${VAR}`s (`None` = unset).
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::load`], minus the unreadable-file case.
+    pub fn from_toml_str(
+        text: &str,
+        base_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigErrors> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigErrors(vec![syntax_problem(text, &e)]))?;
+        let mut problems = Vec::new();
+        let unsubstituted = env::substitute(&mut table, env, &mut problems);
+        let raw = raw::read(table, &mut problems);
+        let config = validate::validate(raw, base_dir, &unsubstituted, &mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(problems))
+        }
+    }
+
+    /// The account with this id.
+    pub fn account(&self, id: &str) -> Option<&AccountConfig> {
+        self.accounts.iter().find(|account| account.id == id)
+    }
+}
+
+/// A TOML syntax error as one problem located by line and column (both 1-based, column in
+/// characters).
+fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
+    let message = error.message().trim().replace('\n', "; ");
+    let Some(span) = error.span() else {
+        return Problem::new("TOML syntax", message);
+    };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Problem::new(format!("line {line}, column {column}"), message)
+}

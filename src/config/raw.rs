@@ -1,0 +1,354 @@
+//! The `bot.toml` shape as written: serde structs with every value optional and every enum a
+//! string, plus the deserialization that reports unknown keys and type errors with their paths.
+//!
+//! Owns syntax-level reading only. It applies no defaults and checks no meaning (that is
+//! `validate`'s job), so that "missing" stays distinguishable from "written" and bad values can
+//! all be reported together instead of serde stopping at the first one. Meanings and defaults of
+//! the fields are documented on the typed structs in the parent module.
+//!
+//! Unknown keys are found with `serde_ignored` rather than `deny_unknown_fields`, which would
+//! stop at the first one; each section and each `[[array]]` element is deserialized on its own
+//! so one type error does not hide problems elsewhere.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::{Table, Value};
+
+use super::{Problem, path};
+
+/// The top level: each section is kept as a raw value and deserialized separately.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct RawTop {
+    /// `[bot]`, see [`super::BotConfig`].
+    pub bot: Option<Value>,
+    /// `[chat]`, see [`super::ChatConfig`].
+    pub chat: Option<Value>,
+    /// `[approval]`, see [`super::ApprovalConfig`].
+    pub approval: Option<Value>,
+    /// `[sla]`, see [`super::SlaConfig`].
+    pub sla: Option<Value>,
+    /// `[business_hours]`, see [`super::BusinessHours`].
+    pub business_hours: Option<Value>,
+    /// `[[routing]]`, see [`super::RoutingRule`].
+    pub routing: Option<Value>,
+    /// `[canned]`, see [`super::Config::canned`].
+    pub canned: Option<Value>,
+    /// `[[accounts]]`, see [`super::AccountConfig`].
+    pub accounts: Option<Value>,
+    /// `[[jobs]]`, see [`super::JobConfig`].
+    pub jobs: Option<Value>,
+}
+
+/// `[bot]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [bot] table")]
+pub(super) struct RawBot {
+    /// [`super::BotConfig::data_dir`].
+    pub data_dir: Option<String>,
+    /// [`super::BotConfig::listen`].
+    pub listen: Option<String>,
+    /// [`super::BotConfig::timezone`].
+    pub timezone: Option<String>,
+    /// [`super::BotConfig::flush_interval`].
+    pub flush_interval: Option<String>,
+    /// [`super::BotConfig::reopen_window`].
+    pub reopen_window: Option<String>,
+}
+
+/// `[chat]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [chat] table")]
+pub(super) struct RawChat {
+    /// [`super::ChatConfig::kind`].
+    pub kind: Option<String>,
+    /// [`super::ChatConfig::console`].
+    pub console: Option<RawConsole>,
+}
+
+/// `[chat.console]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [chat.console] table")]
+pub(super) struct RawConsole {
+    /// [`super::ConsoleConfig::approvers`].
+    pub approvers: Option<Vec<String>>,
+    /// [`super::ConsoleConfig::agents`].
+    pub agents: Option<Vec<String>>,
+    /// [`super::ConsoleConfig::user`].
+    pub user: Option<String>,
+}
+
+/// `[approval]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [approval] table")]
+pub(super) struct RawApproval {
+    /// [`super::ApprovalConfig::approve`].
+    pub approve: Option<Vec<String>>,
+    /// [`super::ApprovalConfig::reject`].
+    pub reject: Option<Vec<String>>,
+    /// [`super::ApprovalConfig::allow_self_approval`].
+    pub allow_self_approval: Option<bool>,
+}
+
+/// `[sla]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [sla] table")]
+pub(super) struct RawSla {
+    /// [`super::SlaConfig::business_hours`].
+    pub business_hours: Option<bool>,
+    /// [`super::SlaConfig::first_response`].
+    pub first_response: Option<RawFirstResponse>,
+}
+
+/// `[sla.first_response]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [sla.first_response] table")]
+pub(super) struct RawFirstResponse {
+    /// [`super::FirstResponse::urgent`].
+    pub urgent: Option<String>,
+    /// [`super::FirstResponse::high`].
+    pub high: Option<String>,
+    /// [`super::FirstResponse::normal`].
+    pub normal: Option<String>,
+    /// [`super::FirstResponse::low`].
+    pub low: Option<String>,
+}
+
+/// `[business_hours]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [business_hours] table")]
+pub(super) struct RawBusinessHours {
+    /// [`super::BusinessHours::days`].
+    pub days: Option<String>,
+    /// [`super::BusinessHours::open`]; a TOML time literal arrives here as its text.
+    pub open: Option<String>,
+    /// [`super::BusinessHours::close`]; a TOML time literal arrives here as its text.
+    pub close: Option<String>,
+    /// [`super::BusinessHours::holidays`]; TOML date literals arrive here as their text.
+    pub holidays: Option<Vec<String>>,
+}
+
+/// One `[[routing]]` rule as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [[routing]] table")]
+pub(super) struct RawRoutingRule {
+    /// [`super::RoutingRule::name`].
+    pub name: Option<String>,
+    /// [`super::RoutingRule::platforms`].
+    pub platforms: Option<Vec<String>>,
+    /// [`super::RoutingRule::accounts`].
+    pub accounts: Option<Vec<String>>,
+    /// [`super::RoutingRule::kinds`].
+    pub kinds: Option<Vec<String>>,
+    /// [`super::RoutingRule::keywords`].
+    pub keywords: Option<Vec<String>>,
+    /// [`super::RoutingRule::regex`].
+    pub regex: Option<String>,
+    /// [`super::RoutingRule::urgency`].
+    pub urgency: Option<String>,
+    /// [`super::RoutingRule::queue`].
+    pub queue: Option<String>,
+    /// [`super::RoutingRule::tags`].
+    pub tags: Option<Vec<String>>,
+}
+
+/// One `[[accounts]]` entry as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [[accounts]] table")]
+pub(super) struct RawAccount {
+    /// [`super::AccountConfig::id`].
+    pub id: Option<String>,
+    /// [`super::AccountConfig::network`].
+    pub network: Option<String>,
+    /// [`super::AccountConfig::name`].
+    pub name: Option<String>,
+    /// [`super::AccountConfig::handle`].
+    pub handle: Option<String>,
+    /// [`super::AccountConfig::approval`].
+    pub approval: Option<String>,
+    /// [`super::AccountConfig::trusted_agents`].
+    pub trusted_agents: Option<Vec<String>>,
+    /// [`super::AccountConfig::queue`].
+    pub queue: Option<String>,
+    /// [`super::AccountConfig::max_length`].
+    pub max_length: Option<usize>,
+    /// [`super::AccountConfig::human_agent_tag`].
+    pub human_agent_tag: Option<bool>,
+    /// [`super::AccountConfig::close_loop`].
+    pub close_loop: Option<String>,
+    /// [`super::AccountConfig::close_loop_text`].
+    pub close_loop_text: Option<String>,
+    /// [`super::AccountConfig::offline`].
+    pub offline: Option<RawOffline>,
+    /// [`super::DemoSource::platform`] (demo accounts only).
+    pub simulate: Option<String>,
+    /// [`super::DemoSource::pace`] (demo accounts only).
+    pub pace: Option<String>,
+    /// [`super::DemoSource::feed`] (demo accounts only).
+    pub feed: Option<String>,
+}
+
+/// `[accounts.offline]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [accounts.offline] table")]
+pub(super) struct RawOffline {
+    /// [`super::OfflineTemplates::email`].
+    pub email: Option<String>,
+    /// [`super::OfflineTemplates::sms`].
+    pub sms: Option<String>,
+    /// [`super::OfflineTemplates::dm`].
+    pub dm: Option<String>,
+}
+
+/// One `[[jobs]]` entry as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [[jobs]] table")]
+pub(super) struct RawJob {
+    /// [`super::JobConfig::name`].
+    pub name: Option<String>,
+    /// [`super::JobConfig::schedule`], as a crontab line.
+    pub cron: Option<String>,
+    /// [`super::JobConfig::timezone`].
+    pub timezone: Option<String>,
+    /// [`super::JobConfig::kind`].
+    pub kind: Option<String>,
+}
+
+/// A top-level table section.
+#[derive(Debug)]
+pub(super) enum Section<T> {
+    /// Not in the file.
+    Absent,
+    /// In the file, but it could not be read (the problem is already recorded).
+    Broken,
+    /// In the file and read.
+    Present(T),
+}
+
+impl<T: Default> Section<T> {
+    /// The section as read, or an empty one (all defaults) when absent or broken.
+    pub fn or_default(self) -> T {
+        match self {
+            Section::Present(value) => value,
+            Section::Absent | Section::Broken => T::default(),
+        }
+    }
+}
+
+/// A top-level array of tables; an element that could not be read is `None` (its problem is
+/// already recorded) so the others keep their indices for paths.
+pub(super) type Elements<T> = Vec<Option<T>>;
+
+/// The whole file as written, section by section.
+#[derive(Debug)]
+pub(super) struct RawDocument {
+    /// `[bot]`.
+    pub bot: Section<RawBot>,
+    /// `[chat]`.
+    pub chat: Section<RawChat>,
+    /// `[approval]`.
+    pub approval: Section<RawApproval>,
+    /// `[sla]`.
+    pub sla: Section<RawSla>,
+    /// `[business_hours]`.
+    pub business_hours: Section<RawBusinessHours>,
+    /// `[[routing]]`.
+    pub routing: Section<Elements<RawRoutingRule>>,
+    /// `[canned]`.
+    pub canned: Section<BTreeMap<String, String>>,
+    /// `[[accounts]]`.
+    pub accounts: Section<Elements<RawAccount>>,
+    /// `[[jobs]]`.
+    pub jobs: Section<Elements<RawJob>>,
+}
+
+/// Reads the (already substituted) document, recording unknown keys and type errors.
+pub(super) fn read(table: Table, problems: &mut Vec<Problem>) -> RawDocument {
+    let top: RawTop = deserialize(Value::Table(table), "", problems).unwrap_or_default();
+    RawDocument {
+        bot: section(top.bot, "bot", problems),
+        chat: section(top.chat, "chat", problems),
+        approval: section(top.approval, "approval", problems),
+        sla: section(top.sla, "sla", problems),
+        business_hours: section(top.business_hours, "business_hours", problems),
+        routing: elements(top.routing, "routing", problems),
+        canned: section(top.canned, "canned", problems),
+        accounts: elements(top.accounts, "accounts", problems),
+        jobs: elements(top.jobs, "jobs", problems),
+    }
+}
+
+fn section<T: DeserializeOwned>(
+    value: Option<Value>,
+    at: &str,
+    problems: &mut Vec<Problem>,
+) -> Section<T> {
+    match value {
+        None => Section::Absent,
+        Some(value) => match deserialize(value, at, problems) {
+            Some(read) => Section::Present(read),
+            None => Section::Broken,
+        },
+    }
+}
+
+fn elements<T: DeserializeOwned>(
+    value: Option<Value>,
+    at: &str,
+    problems: &mut Vec<Problem>,
+) -> Section<Elements<T>> {
+    let Some(value) = value else {
+        return Section::Absent;
+    };
+    match value {
+        Value::Array(items) => Section::Present(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| deserialize(item, &path::index(at, i), problems))
+                .collect(),
+        ),
+        other => {
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "expected an array of tables (write [[{at}]] sections), found {}",
+                    other.type_str()
+                ),
+            ));
+            Section::Broken
+        }
+    }
+}
+
+/// Deserializes `value` into `T`, recording every unknown key and the first type error, each
+/// with its full path below `prefix`.
+pub(super) fn deserialize<T: DeserializeOwned>(
+    value: Value,
+    prefix: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<T> {
+    let mut unknown = Vec::new();
+    let mut on_ignored = |ignored: serde_ignored::Path<'_>| {
+        unknown.push(path::from_ignored(prefix, &ignored));
+    };
+    let result: Result<T, _> =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut on_ignored));
+    problems.extend(
+        unknown
+            .into_iter()
+            .map(|at| Problem::new(at, "unknown key")),
+    );
+    match result {
+        Ok(read) => Some(read),
+        Err(error) => {
+            let at = path::from_tracked(prefix, error.path());
+            // `message()` is the bare serde message; `Display` would add TOML-document context
+            // that a detached value does not have.
+            let message = error.inner().message().trim().replace('\n', "; ");
+            problems.push(Problem::new(at, message));
+            None
+        }
+    }
+}

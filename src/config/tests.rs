@@ -1,0 +1,889 @@
+//! End-to-end tests of the config pipeline: text in, typed [`Config`] or exact problems out.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+
+use super::*;
+use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
+use crate::text::defaults;
+
+const BASE: &str = "/srv/carebridge";
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "LISTEN_PORT" => Some("9090".to_owned()),
+        "REGION" => Some("EU".to_owned()),
+        _ => None,
+    }
+}
+
+fn load(text: &str) -> Result<Config, ConfigErrors> {
+    Config::from_toml_str(text, Path::new(BASE), &env)
+}
+
+fn ok(text: &str) -> Config {
+    match load(text) {
+        Ok(config) => config,
+        Err(errors) => panic!("config rejected:\n{errors}"),
+    }
+}
+
+/// The problems as displayed, for exact comparison.
+fn problems(text: &str) -> Vec<String> {
+    match load(text) {
+        Ok(_) => panic!("config accepted:\n{text}"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Asserts that exactly these problems are reported, in any order.
+fn assert_problems(text: &str, expected: &[&str]) {
+    let mut got = problems(text);
+    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+const MINIMAL: &str = r#"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+"#;
+
+/// `more` followed by `MINIMAL`, so that bare keys in `more` are top-level keys.
+fn with(more: &str) -> String {
+    format!("{more}\n{MINIMAL}")
+}
+
+#[test]
+fn full_example_is_fully_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("demo")).unwrap();
+    std::fs::write(dir.path().join("demo/feed.jsonl"), "{}\n").unwrap();
+    let text = r#"
+[bot]
+data_dir = "state"
+listen = "0.0.0.0:${LISTEN_PORT}"
+timezone = "Europe/London"
+flush_interval = "250ms"
+reopen_window = "2d"
+
+[chat]
+kind = "console"
+[chat.console]
+approvers = ["lee"]
+agents = ["ana", "bo"]
+user = "ana"
+
+[approval]
+approve = ["+1"]
+reject = ["-1", "x"]
+allow_self_approval = true
+
+[sla]
+business_hours = true
+[sla.first_response]
+urgent = "10m"
+high = "1h30m"
+normal = "4h"
+low = "1w"
+
+[business_hours]
+days = "Mon-Fri"
+open = "08:30"
+close = 18:00:00
+holidays = ["2026-12-25", 2026-12-26]
+
+[[routing]]
+name = "urgent-complaints"
+platforms = ["x", "demo"]
+accounts = ["acme-x"]
+kinds = ["mention", "direct_message"]
+keywords = ["refund", "lawyer"]
+regex = "(?i)\\bunsafe\\b"
+urgency = "urgent"
+queue = "escalations"
+tags = ["complaint"]
+
+[[routing]]
+name = "tag-only"
+tags = ["praise"]
+
+[canned]
+sorry = "Hi {name}, sorry about that. {agent}"
+"thank you" = "Thanks {handle}! (case {case})"
+
+[[accounts]]
+id = "acme-x"
+network = "demo"
+name = "Acme Support (${REGION})"
+handle = "@acme"
+approval = "first_reply"
+trusted_agents = ["lee"]
+queue = "social"
+max_length = 500
+human_agent_tag = true
+close_loop = "always"
+close_loop_text = "Glad that's sorted, {name}. Price: $5, literal $${HOME"
+simulate = "facebook"
+pace = "0"
+feed = "demo/feed.jsonl"
+[accounts.offline]
+email = "Mail us at {address}, {name}"
+sms = "Text {address}"
+
+[[accounts]]
+id = "acme-masto"
+network = "demo"
+simulate = "mastodon"
+
+[[jobs]]
+name = "wake-snoozed"
+cron = "*/1 * * * *"
+kind = "sweep"
+
+[[jobs]]
+name = "weekday-report"
+cron = "0 9 * * 1-5"
+timezone = "Europe/Paris"
+kind = "sweep"
+"#;
+    let config = Config::from_toml_str(text, dir.path(), &env).unwrap_or_else(|e| panic!("{e}"));
+
+    let bot = &config.bot;
+    assert_eq!(bot.data_dir, dir.path().join("state"));
+    assert_eq!(bot.listen, "0.0.0.0:9090".parse().unwrap());
+    assert_eq!(bot.timezone, chrono_tz::Europe::London);
+    assert_eq!(bot.flush_interval, Duration::from_millis(250));
+    assert_eq!(bot.reopen_window, Duration::from_secs(2 * 86_400));
+
+    assert_eq!(config.chat.kind, ChatKind::Console);
+    assert_eq!(
+        config.chat.console,
+        ConsoleConfig {
+            approvers: vec!["lee".into()],
+            agents: vec!["ana".into(), "bo".into()],
+            user: "ana".into(),
+        }
+    );
+    assert_eq!(
+        config.approval,
+        ApprovalConfig {
+            approve: vec!["+1".into()],
+            reject: vec!["-1".into(), "x".into()],
+            allow_self_approval: true,
+        }
+    );
+
+    assert!(config.sla.business_hours);
+    let first = config.sla.first_response;
+    assert_eq!(first.for_urgency(Urgency::Urgent), Duration::from_secs(600));
+    assert_eq!(first.high, Duration::from_secs(5400));
+    assert_eq!(first.normal, Duration::from_secs(4 * 3600));
+    assert_eq!(first.low, Duration::from_secs(7 * 86_400));
+
+    let hours = config.business_hours.as_ref().unwrap();
+    assert_eq!(
+        hours.days,
+        [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri
+        ]
+    );
+    assert_eq!(hours.open, NaiveTime::from_hms_opt(8, 30, 0).unwrap());
+    assert_eq!(hours.close, NaiveTime::from_hms_opt(18, 0, 0).unwrap());
+    assert_eq!(
+        hours.holidays,
+        [
+            NaiveDate::from_ymd_opt(2026, 12, 25).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 26).unwrap()
+        ]
+    );
+
+    assert_eq!(config.routing.len(), 2);
+    let rule = &config.routing[0];
+    assert_eq!(rule.name, "urgent-complaints");
+    assert_eq!(rule.platforms, [Platform::X, Platform::Demo]);
+    assert_eq!(rule.accounts, ["acme-x"]);
+    assert_eq!(rule.kinds, [PostKind::Mention, PostKind::DirectMessage]);
+    assert_eq!(rule.keywords, ["refund", "lawyer"]);
+    assert_eq!(rule.urgency, Some(Urgency::Urgent));
+    assert_eq!(rule.queue.as_deref(), Some("escalations"));
+    assert_eq!(rule.tags, ["complaint"]);
+    assert!(rule.matches_text("My LAWYER says this is UNSAFE"));
+    assert!(
+        !rule.matches_text("my lawyer says hi"),
+        "regex must match too"
+    );
+    assert!(
+        !rule.matches_text("lawyers say it is unsafe"),
+        "keywords are whole words"
+    );
+    let tag_only = &config.routing[1];
+    assert!(tag_only.matches_text("anything at all"));
+    assert_eq!((tag_only.urgency, tag_only.queue.as_deref()), (None, None));
+
+    assert_eq!(
+        config.canned["sorry"],
+        "Hi {name}, sorry about that. {agent}"
+    );
+    assert_eq!(config.canned["thank you"], "Thanks {handle}! (case {case})");
+
+    let acme = config.account("acme-x").unwrap();
+    assert_eq!(acme.network, Platform::Demo);
+    assert_eq!(acme.platform(), Platform::Facebook);
+    assert_eq!(acme.name.as_deref(), Some("Acme Support (EU)"));
+    assert_eq!(acme.handle.as_deref(), Some("@acme"));
+    assert_eq!(acme.approval, ApprovalMode::FirstReply);
+    assert_eq!(acme.trusted_agents, ["lee"]);
+    assert_eq!(acme.queue, "social");
+    assert_eq!(acme.max_length, Some(500));
+    assert!(acme.human_agent_tag);
+    assert_eq!(acme.close_loop, CloseLoop::Always);
+    assert_eq!(
+        acme.close_loop_text,
+        "Glad that's sorted, {name}. Price: $5, literal ${HOME"
+    );
+    assert_eq!(
+        acme.offline.get(OfflineChannel::Email),
+        "Mail us at {address}, {name}"
+    );
+    assert_eq!(acme.offline.sms, "Text {address}");
+    assert_eq!(acme.offline.dm, defaults::OFFLINE_DM);
+    let demo = acme.demo().unwrap();
+    assert_eq!(demo.platform, Platform::Facebook);
+    assert_eq!(demo.pace, Duration::ZERO);
+    assert_eq!(
+        demo.feed.as_deref(),
+        Some(dir.path().join("demo/feed.jsonl").as_path())
+    );
+    assert_eq!(
+        config.account("acme-masto").unwrap().platform(),
+        Platform::Mastodon
+    );
+    assert!(config.account("nope").is_none());
+
+    assert_eq!(config.jobs.len(), 2);
+    let wake = &config.jobs[0];
+    assert_eq!(
+        (wake.name.as_str(), wake.cron.as_str()),
+        ("wake-snoozed", "*/1 * * * *")
+    );
+    assert_eq!(wake.kind, JobKind::Sweep);
+    assert_eq!(
+        wake.timezone,
+        chrono_tz::Europe::London,
+        "defaults to bot.timezone"
+    );
+    let report = &config.jobs[1];
+    assert_eq!(report.timezone, chrono_tz::Europe::Paris);
+    // Friday 2026-01-02 10:00 UTC → next run Monday 09:00 Paris time.
+    let after = Utc
+        .with_ymd_and_hms(2026, 1, 2, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&report.timezone);
+    let next = report.schedule.after(&after).next().unwrap();
+    assert_eq!(
+        next.date_naive(),
+        NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
+    );
+    assert_eq!((next.hour(), next.minute()), (9, 0));
+}
+
+#[test]
+fn minimal_config_gets_every_default() {
+    let config = ok(MINIMAL);
+    let bot = &config.bot;
+    assert_eq!(bot.data_dir, PathBuf::from(BASE).join("data"));
+    assert_eq!(bot.listen, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(bot.timezone, chrono_tz::UTC);
+    assert_eq!(bot.flush_interval, Duration::from_millis(100));
+    assert_eq!(bot.reopen_window, Duration::from_secs(72 * 3600));
+
+    assert_eq!(config.chat.kind, ChatKind::Console);
+    assert!(config.chat.console.approvers.is_empty());
+    assert!(config.chat.console.agents.is_empty());
+    assert_eq!(config.chat.console.user, "agent");
+
+    assert_eq!(
+        config.approval.approve,
+        ["✅", "white_check_mark", "heavy_check_mark"]
+    );
+    assert_eq!(config.approval.reject, ["❌", "x"]);
+    assert!(!config.approval.allow_self_approval);
+
+    assert!(!config.sla.business_hours);
+    let first = config.sla.first_response;
+    assert_eq!(first.urgent, Duration::from_secs(15 * 60));
+    assert_eq!(first.high, Duration::from_secs(3600));
+    assert_eq!(first.normal, Duration::from_secs(4 * 3600));
+    assert_eq!(first.low, Duration::from_secs(24 * 3600));
+
+    assert!(config.business_hours.is_none());
+    assert!(config.routing.is_empty());
+    assert!(config.canned.is_empty());
+    assert!(config.jobs.is_empty());
+
+    let account = &config.accounts[0];
+    assert_eq!(account.id, "d");
+    assert_eq!(account.network, Platform::Demo);
+    assert_eq!(account.platform(), Platform::X);
+    assert_eq!(
+        (account.name.as_deref(), account.handle.as_deref()),
+        (None, None)
+    );
+    assert_eq!(account.approval, ApprovalMode::Always);
+    assert!(account.trusted_agents.is_empty());
+    assert_eq!(account.queue, "default");
+    assert_eq!(account.max_length, None);
+    assert!(!account.human_agent_tag);
+    assert_eq!(account.close_loop, CloseLoop::Offline);
+    assert_eq!(account.close_loop_text, defaults::CLOSE_LOOP);
+    assert_eq!(
+        account.offline,
+        OfflineTemplates {
+            email: defaults::OFFLINE_EMAIL.into(),
+            sms: defaults::OFFLINE_SMS.into(),
+            dm: defaults::OFFLINE_DM.into(),
+        }
+    );
+    assert_eq!(
+        account.demo(),
+        Some(&DemoSource {
+            platform: Platform::X,
+            pace: Duration::from_secs(3),
+            feed: None,
+        })
+    );
+}
+
+#[test]
+fn business_hours_section_defaults() {
+    let config = ok(&with("[business_hours]\n"));
+    let hours = config.business_hours.unwrap();
+    assert_eq!(hours.days.len(), 5);
+    assert_eq!(hours.open, NaiveTime::from_hms_opt(9, 0, 0).unwrap());
+    assert_eq!(hours.close, NaiveTime::from_hms_opt(17, 30, 0).unwrap());
+    assert!(hours.holidays.is_empty());
+}
+
+#[test]
+fn unknown_keys_are_reported_with_full_paths() {
+    assert_problems(&with("colour = \"red\""), &["colour: unknown key"]);
+    assert_problems(
+        &with("[bot]\nlisten = \"127.0.0.1:1\"\nlsiten = \"x\"\n[chat.console]\nusr = \"a\""),
+        &["bot.lsiten: unknown key", "chat.console.usr: unknown key"],
+    );
+    assert_problems(
+        &format!(
+            "{MINIMAL}[[accounts]]\nid = \"e\"\nnetwork = \"demo\"\nsimulate = \"x\"\npollinterval = \"30s\"\n\
+             [accounts.offline]\nfax = \"no\"\nemail = \"{{address}}\"",
+        ),
+        &[
+            "accounts[1].pollinterval: unknown key",
+            "accounts[1].offline.fax: unknown key",
+        ],
+    );
+    assert_problems(
+        &with(
+            "[canned]\nok = \"fine\"\n[[routing]]\nname = \"r\"\ntags = [\"t\"]\nkeyword = [\"x\"]",
+        ),
+        &["routing[0].keyword: unknown key"],
+    );
+    assert_problems(
+        &with("[[jobs]]\nname = \"j\"\ncron = \"@daily\"\nkind = \"sweep\"\ncommand = \"rm\""),
+        &["jobs[0].command: unknown key"],
+    );
+}
+
+#[test]
+fn type_errors_name_the_key() {
+    assert_problems(
+        &with("[bot]\nlisten = 8080"),
+        &["bot.listen: invalid type: integer `8080`, expected a string"],
+    );
+    assert_problems(
+        &with("[[routing]]\nname = \"r\"\ntags = [\"a\", 5]"),
+        &["routing[0].tags[1]: invalid type: integer `5`, expected a string"],
+    );
+    assert_problems(
+        &with("[approval]\nallow_self_approval = \"yes\""),
+        &["approval.allow_self_approval: invalid type: string \"yes\", expected a boolean"],
+    );
+    assert_problems(
+        &with("bot = 5"),
+        &["bot: invalid type: integer `5`, expected a [bot] table"],
+    );
+    assert_problems(
+        "[accounts]\nid = \"d\"",
+        &["accounts: expected an array of tables (write [[accounts]] sections), found table"],
+    );
+    // A type error in one place does not hide problems elsewhere.
+    assert_problems(
+        &with(
+            "[bot]\nlisten = 1\n[chat]\nkind = 2\n[[accounts]]\nid = \"e\"\nnetwork = \"demo\"\nsimulate = \"x\"\nmax_length = -3",
+        ),
+        &[
+            "bot.listen: invalid type: integer `1`, expected a string",
+            "chat.kind: invalid type: integer `2`, expected a string",
+            "accounts[0].max_length: invalid value: integer `-3`, expected usize",
+        ],
+    );
+}
+
+#[test]
+fn bad_durations() {
+    assert_problems(
+        &with("[sla.first_response]\nhigh = \"4 hours\""),
+        &[r#"sla.first_response.high: "4 hours" is not a duration (use e.g. 90s, 15m, 4h, 2d)"#],
+    );
+    assert_problems(
+        &with("[sla.first_response]\nurgent = \"0s\"\n[bot]\nreopen_window = \"0\""),
+        &[
+            "sla.first_response.urgent: must be more than zero",
+            "bot.reopen_window: must be more than zero",
+        ],
+    );
+    assert_problems(
+        &with("[bot]\nflush_interval = \"11s\""),
+        &["bot.flush_interval: must be at most 10s"],
+    );
+    assert_problems(
+        &with("[bot]\nflush_interval = \"0ms\""),
+        &["bot.flush_interval: must be more than zero"],
+    );
+    assert_problems(
+        r#"[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+pace = "fast""#,
+        &[r#"accounts[0].pace: "fast" is not a duration (use e.g. 90s, 15m, 4h, 2d)"#],
+    );
+}
+
+#[test]
+fn bad_timezones_and_addresses() {
+    assert_problems(
+        &with("[bot]\ntimezone = \"Europe/Londn\"\nlisten = \"localhost:8080\""),
+        &[
+            r#"bot.timezone: "Europe/Londn" is not a known time zone (use an IANA name such as Europe/London, America/New_York or UTC)"#,
+            r#"bot.listen: "localhost:8080" is not an IP address with a port (use e.g. 127.0.0.1:8080 or [::]:8080)"#,
+        ],
+    );
+    assert_problems(
+        &with(
+            "[[jobs]]\nname = \"j\"\ncron = \"@daily\"\nkind = \"sweep\"\ntimezone = \"Mars/Olympus\"",
+        ),
+        &[
+            r#"jobs[0].timezone: "Mars/Olympus" is not a known time zone (use an IANA name such as Europe/London, America/New_York or UTC)"#,
+        ],
+    );
+}
+
+#[test]
+fn bad_enum_values_are_all_reported() {
+    assert_problems(
+        r#"
+[chat]
+kind = "teams"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "myspace"
+approval = "sometimes"
+close_loop = "maybe"
+[[routing]]
+name = "r"
+platforms = ["x", "friendster"]
+kinds = ["dm"]
+urgency = "asap"
+[[jobs]]
+name = "j"
+cron = "@daily"
+kind = "backup"
+"#,
+        &[
+            r#"chat.kind: "teams" is not one of console, slack, discord"#,
+            r#"accounts[0].simulate: "myspace" is not one of x, facebook, instagram, mastodon, bluesky, webhook"#,
+            r#"accounts[0].approval: "sometimes" is not one of always, never, first_reply"#,
+            r#"accounts[0].close_loop: "maybe" is not one of never, offline, always"#,
+            r#"routing[0].platforms[1]: "friendster" is not one of x, facebook, instagram, mastodon, bluesky, webhook, demo"#,
+            r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message"#,
+            r#"routing[0].urgency: "asap" is not one of urgent, high, normal, low"#,
+            r#"jobs[0].kind: "backup" is not one of sweep"#,
+        ],
+    );
+}
+
+#[test]
+fn unavailable_chat_and_networks() {
+    assert_problems(
+        &with("[chat]\nkind = \"slack\""),
+        &["chat.kind: `slack` is not available in this build yet (available: console)"],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"",
+        &["accounts[0].network: `x` has no connector in this build yet (available: demo)"],
+    );
+}
+
+#[test]
+fn bad_regex() {
+    let got = problems(&with(
+        "[[routing]]\nname = \"r\"\ntags = [\"t\"]\nregex = \"(unclosed\"",
+    ));
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0].starts_with("routing[0].regex: invalid regex: unclosed group"),
+        "{}",
+        got[0]
+    );
+    assert!(!got[0].contains('\n'));
+}
+
+#[test]
+fn bad_cron_lines() {
+    let cases = [
+        ("@reboot", "@reboot is not supported"),
+        ("@often", "is not a known shorthand"),
+        ("0 0 9 * * 1", "has 6 fields"),
+        ("0 0 9 * * 1 2027", "has 7 fields"),
+        ("0 9 *", "has 3 fields"),
+        ("0 9 1 * Mon", "restrict only one of them"),
+        ("0 9 * * 9", "day-of-week \\\"9\\\""),
+        ("61 * * * *", "is not a valid crontab line"),
+    ];
+    for (line, expected) in cases {
+        let text = with(&format!(
+            "[[jobs]]\nname = \"j\"\ncron = \"{line}\"\nkind = \"sweep\""
+        ));
+        let got = problems(&text);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("jobs[0].cron: "), "{}", got[0]);
+        assert!(
+            got[0].contains(expected.replace("\\\"", "\"").as_str()),
+            "{line}: {}",
+            got[0]
+        );
+    }
+    assert_problems(
+        &with("[[jobs]]\nname = \"j\"\nkind = \"sweep\""),
+        &[r#"jobs[0].cron: is required: a 5-field crontab line such as "*/5 * * * *" or @hourly"#],
+    );
+}
+
+#[test]
+fn unset_environment_variables_name_the_key_and_variable() {
+    assert_problems(
+        r#"
+[bot]
+listen = "${LISTEN_ADDR}"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+handle = "@${BRAND}-${REGION}"
+trusted_agents = ["ok", "${AGENT_2}"]
+"#,
+        &[
+            // Only the substitution problem: the unexpanded "${LISTEN_ADDR}" is not also
+            // reported as a bad address.
+            "bot.listen: environment variable LISTEN_ADDR is not set",
+            "accounts[0].handle: environment variable BRAND is not set",
+            "accounts[0].trusted_agents[1]: environment variable AGENT_2 is not set",
+        ],
+    );
+}
+
+#[test]
+fn substitution_works_anywhere_and_escapes() {
+    let config = ok(&with(
+        "[canned]\nhi = \"Hello from ${REGION}; write $${REGION to get ${REGION}. $5 $$ $\"",
+    ));
+    assert_eq!(
+        config.canned["hi"],
+        "Hello from EU; write ${REGION to get EU. $5 $$ $"
+    );
+}
+
+#[test]
+fn account_identity_checks() {
+    assert_problems(
+        r#"
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+[[accounts]]
+id = "Acme X"
+network = "demo"
+simulate = "x"
+[[accounts]]
+network = "demo"
+simulate = "x"
+[[accounts]]
+id = "n"
+"#,
+        &[
+            r#"accounts[1].id: duplicate account id "acme" (also accounts[0])"#,
+            r#"accounts[2].id: "Acme X" is not a valid id (use only a-z, 0-9, _ and -)"#,
+            "accounts[3].id: is required (letters a-z, digits, _ and -)",
+            "accounts[4].network: is required (one of x, facebook, instagram, mastodon, bluesky, webhook, demo)",
+        ],
+    );
+}
+
+#[test]
+fn routing_checks() {
+    assert_problems(
+        &with(
+            r#"
+[[routing]]
+name = "a"
+accounts = ["d", "ghost"]
+urgency = "high"
+[[routing]]
+name = "a"
+keywords = ["ok", ""]
+[[routing]]
+tags = ["t"]
+"#,
+        ),
+        &[
+            r#"routing[0].accounts[1]: no [[accounts]] entry has id "ghost""#,
+            r#"routing[1].name: duplicate rule name "a" (also routing[0])"#,
+            "routing[1].keywords[1]: must not be empty",
+            "routing[1]: does nothing: set at least one of urgency, queue or tags",
+            "routing[2].name: is required: a unique name for this rule",
+        ],
+    );
+    // An unreadable account does not make references to it look dangling.
+    assert_problems(
+        &with(
+            "[[accounts]]\nid = \"e\"\nnetwork = 5\n[[routing]]\nname = \"r\"\naccounts = [\"e\"]\nqueue = \"q\"",
+        ),
+        &["accounts[0].network: invalid type: integer `5`, expected a string"],
+    );
+}
+
+#[test]
+fn business_hours_checks() {
+    assert_problems(
+        &with("[business_hours]\nopen = \"17:30\"\nclose = \"09:00\""),
+        &[
+            "business_hours.close: 09:00 is not after open (17:30); hours past midnight are not supported",
+        ],
+    );
+    assert_problems(
+        &with("[business_hours]\nopen = \"09:00\"\nclose = \"09:00\""),
+        &[
+            "business_hours.close: 09:00 is not after open (09:00); hours past midnight are not supported",
+        ],
+    );
+    assert_problems(
+        &with(
+            "[business_hours]\ndays = \"Mon-Fry\"\nopen = \"9am\"\nholidays = [\"2026-12-25\", \"Christmas\"]",
+        ),
+        &[
+            r#"business_hours.days: "Mon-Fry" is not a list of days (use e.g. Mon-Fri, Mon,Wed,Fri or Sat-Sun)"#,
+            r#"business_hours.open: "9am" is not a time (use HH:MM, e.g. 09:00)"#,
+            r#"business_hours.holidays[1]: "Christmas" is not a date (use YYYY-MM-DD, e.g. 2026-12-25)"#,
+        ],
+    );
+    assert_problems(
+        &with("[sla]\nbusiness_hours = true"),
+        &["sla.business_hours: is true but there is no [business_hours] section to count in"],
+    );
+    // A broken section is reported once, not also as missing.
+    assert_problems(
+        &with("[sla]\nbusiness_hours = true\n[business_hours]\nopen = 9"),
+        &["business_hours.open: invalid type: integer `9`, expected a string"],
+    );
+}
+
+#[test]
+fn demo_keys_only_on_demo_accounts() {
+    assert_problems(
+        r#"
+[[accounts]]
+id = "acme-x"
+network = "x"
+simulate = "x"
+pace = "1s"
+feed = "feed.jsonl"
+human_agent_tag = true
+"#,
+        &[
+            "accounts[0].network: `x` has no connector in this build yet (available: demo)",
+            r#"accounts[0].simulate: only applies to demo accounts (network = "demo")"#,
+            r#"accounts[0].pace: only applies to demo accounts (network = "demo")"#,
+            r#"accounts[0].feed: only applies to demo accounts (network = "demo")"#,
+            "accounts[0].human_agent_tag: only applies to facebook and instagram accounts (this one is x)",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nfeed = \"missing.jsonl\"",
+        &[
+            "accounts[0].simulate: is required for demo accounts: the network to behave as (one of x, facebook, instagram, mastodon, bluesky, webhook)",
+            "accounts[0].feed: /srv/carebridge/missing.jsonl is not an existing file",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"demo\"",
+        &[
+            r#"accounts[0].simulate: "demo" is not one of x, facebook, instagram, mastodon, bluesky, webhook"#,
+        ],
+    );
+    // Simulating instagram allows the human agent tag.
+    let config = ok(
+        "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"instagram\"\nhuman_agent_tag = true",
+    );
+    assert!(config.accounts[0].human_agent_tag);
+}
+
+#[test]
+fn templates_and_other_account_values() {
+    assert_problems(
+        r#"
+[canned]
+sorry = "Hi {nmae}, {name} {nmae}"
+"thank you" = "Thanks {address}"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+queue = ""
+max_length = 0
+close_loop_text = "Bye {customer}"
+[accounts.offline]
+email = "Mail {address} {agent} {phone}"
+"#,
+        &[
+            "canned.sorry: unknown placeholder {nmae} (available: {name}, {handle}, {agent}, {case})",
+            r#"canned."thank you": unknown placeholder {address} (available: {name}, {handle}, {agent}, {case})"#,
+            "accounts[0].queue: must not be empty",
+            "accounts[0].max_length: must be more than zero",
+            "accounts[0].close_loop_text: unknown placeholder {customer} (available: {name}, {handle}, {agent}, {case})",
+            "accounts[0].offline.email: unknown placeholder {phone} (available: {name}, {handle}, {agent}, {case}, {address})",
+        ],
+    );
+}
+
+#[test]
+fn approval_checks() {
+    assert_problems(
+        &with("[approval]\napprove = []\nreject = [\"x\", \"\"]"),
+        &[
+            "approval.approve: must list at least one reaction",
+            "approval.reject[1]: must not be empty",
+        ],
+    );
+    assert_problems(
+        &with("[approval]\napprove = [\"x\", \"ok\"]"),
+        &[r#"approval.reject[1]: "x" is also in approval.approve"#],
+    );
+}
+
+#[test]
+fn no_accounts() {
+    let expected = r#"accounts: at least one [[accounts]] entry is required (try network = "demo" with simulate = "x")"#;
+    assert_problems("", &[expected]);
+    assert_problems("accounts = []", &[expected]);
+}
+
+#[test]
+fn several_problems_are_reported_together_one_per_line() {
+    let text = r#"
+typo = 1
+[bot]
+timezone = "Nowhere"
+[sla.first_response]
+low = "a day"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+approval = "sometimes"
+[[accounts]]
+id = "d"
+network = "demo"
+simulate = "x"
+"#;
+    let errors = load(text).unwrap_err();
+    assert_eq!(errors.0.len(), 5, "{errors}");
+    let shown = errors.to_string();
+    assert_eq!(shown.lines().count(), 5);
+    assert!(shown.starts_with("typo: unknown key\n"), "{shown}");
+    assert!(shown.contains("\nbot.timezone: \"Nowhere\" is not a known time zone"));
+    assert!(shown.contains("\nsla.first_response.low: \"a day\" is not a duration"));
+    assert!(shown.contains("\naccounts[0].approval: \"sometimes\" is not one of"));
+    assert!(shown.ends_with("accounts[1].id: duplicate account id \"d\" (also accounts[0])"));
+    let _: &dyn std::error::Error = &errors;
+}
+
+#[test]
+fn syntax_errors_give_line_and_column() {
+    let errors = load("[bot]\nlisten = \"127.0.0.1:8080\"\ntimezone = = \"UTC\"\n").unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].path, "line 3, column 12", "{}", errors.0[0]);
+    assert!(!errors.0[0].message.is_empty());
+    assert!(!errors.0[0].message.contains('\n'));
+
+    let duplicate = load("[bot]\nlisten = \"a\"\nlisten = \"b\"\n").unwrap_err();
+    assert!(
+        duplicate.0[0].path.starts_with("line 3, column"),
+        "{duplicate}"
+    );
+}
+
+#[test]
+fn load_reads_the_file_and_resolves_paths_against_its_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("feed.jsonl"), "").unwrap();
+    let file = dir.path().join("bot.toml");
+    std::fs::write(
+        &file,
+        "[bot]\ndata_dir = \"../elsewhere/data\"\n[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\nfeed = \"feed.jsonl\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&file).unwrap();
+    assert_eq!(config.bot.data_dir, dir.path().join("../elsewhere/data"));
+    assert_eq!(
+        config.accounts[0].demo().unwrap().feed.as_deref(),
+        Some(dir.path().join("feed.jsonl").as_path())
+    );
+
+    let absolute = dir.path().join("abs.toml");
+    std::fs::write(&absolute, "[bot]\ndata_dir = \"/var/lib/carebridge\"\n[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\n").unwrap();
+    assert_eq!(
+        Config::load(&absolute).unwrap().bot.data_dir,
+        Path::new("/var/lib/carebridge")
+    );
+}
+
+#[test]
+fn unreadable_file_is_one_problem_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let errors = Config::load(&missing).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    assert_eq!(errors.0[0].path, missing.display().to_string());
+    assert!(
+        errors.0[0]
+            .message
+            .starts_with("cannot read the config file: ")
+    );
+}

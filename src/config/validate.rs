@@ -1,0 +1,1080 @@
+//! Raw `bot.toml` values → typed [`Config`]: defaults, value parsing and cross-checks.
+//!
+//! Owns the meaning of each key and every check that needs only the file: enum names, durations,
+//! time zones, regexes, crontab lines, placeholders, uniqueness and references between sections.
+//! Every problem is recorded and checking carries on (with the default standing in for a bad
+//! value), so one run reports them all. The only I/O is checking that a demo `feed` file exists.
+//! It must not encode workflow: what the engine does with these settings is not decided here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono_tz::Tz;
+use regex::{Regex, RegexBuilder};
+
+use super::raw::{
+    Elements, RawAccount, RawApproval, RawBot, RawBusinessHours, RawChat, RawDocument, RawJob,
+    RawOffline, RawRoutingRule, RawSla, Section,
+};
+use super::{
+    AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
+    Config, ConsoleConfig, DemoSource, FirstResponse, JobConfig, JobKind, OFFLINE_PLACEHOLDERS,
+    OfflineTemplates, Problem, RoutingRule, SlaConfig, TEMPLATE_PLACEHOLDERS, parse_crontab,
+    parse_duration, path,
+};
+use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
+use crate::text::defaults;
+
+// The values each enum key accepts, spelt as the engine's serde spells them (a test checks that
+// they agree), in the order messages list them.
+
+/// `network`, `routing.platforms`.
+const PLATFORMS: &[(&str, Platform)] = &[
+    ("x", Platform::X),
+    ("facebook", Platform::Facebook),
+    ("instagram", Platform::Instagram),
+    ("mastodon", Platform::Mastodon),
+    ("bluesky", Platform::Bluesky),
+    ("webhook", Platform::Webhook),
+    ("demo", Platform::Demo),
+];
+/// `simulate`: what a demo account may pretend to be, i.e. any real network.
+const SIMULATED_PLATFORMS: &[(&str, Platform)] = &[
+    ("x", Platform::X),
+    ("facebook", Platform::Facebook),
+    ("instagram", Platform::Instagram),
+    ("mastodon", Platform::Mastodon),
+    ("bluesky", Platform::Bluesky),
+    ("webhook", Platform::Webhook),
+];
+/// `routing.kinds`.
+const POST_KINDS: &[(&str, PostKind)] = &[
+    ("mention", PostKind::Mention),
+    ("comment", PostKind::Comment),
+    ("direct_message", PostKind::DirectMessage),
+];
+/// `routing.urgency`.
+const URGENCIES: &[(&str, Urgency)] = &[
+    ("urgent", Urgency::Urgent),
+    ("high", Urgency::High),
+    ("normal", Urgency::Normal),
+    ("low", Urgency::Low),
+];
+/// `accounts.approval`.
+const APPROVAL_MODES: &[(&str, ApprovalMode)] = &[
+    ("always", ApprovalMode::Always),
+    ("never", ApprovalMode::Never),
+    ("first_reply", ApprovalMode::FirstReply),
+];
+/// `accounts.close_loop`.
+const CLOSE_LOOPS: &[(&str, CloseLoop)] = &[
+    ("never", CloseLoop::Never),
+    ("offline", CloseLoop::Offline),
+    ("always", CloseLoop::Always),
+];
+/// `chat.kind`.
+const CHAT_KINDS: &[(&str, ChatKind)] = &[
+    ("console", ChatKind::Console),
+    ("slack", ChatKind::Slack),
+    ("discord", ChatKind::Discord),
+];
+/// `jobs.kind`.
+const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
+
+/// Chat adapters compiled into this build; widen as adapters land.
+const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console];
+/// Networks with a connector in this build; widen as connectors land.
+const AVAILABLE_NETWORKS: &[Platform] = &[Platform::Demo];
+
+/// `approval.approve` default: the emoji itself (Discord, console) and Slack's names for it.
+const DEFAULT_APPROVE: &[&str] = &["✅", "white_check_mark", "heavy_check_mark"];
+/// `approval.reject` default, likewise.
+const DEFAULT_REJECT: &[&str] = &["❌", "x"];
+/// Longer batching would make the console and chat feel stuck.
+const MAX_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Turns the raw document into a [`Config`], recording every problem. The returned config is
+/// only meaningful when no problem was recorded (bad values are replaced by defaults so checking
+/// can go on). `unsubstituted` lists values whose `${VAR}` failed: they are not checked again.
+pub(super) fn validate(
+    raw: RawDocument,
+    base_dir: &Path,
+    unsubstituted: &[String],
+    problems: &mut Vec<Problem>,
+) -> Config {
+    let mut v = Validator {
+        problems,
+        unsubstituted,
+        base_dir,
+    };
+    let bot = v.bot(raw.bot.or_default());
+    let chat = v.chat(raw.chat.or_default());
+    let approval = v.approval(raw.approval.or_default());
+    // A broken [business_hours] section is already reported; don't also claim it is missing.
+    let business_hours_written = !matches!(raw.business_hours, Section::Absent);
+    let sla = v.sla(raw.sla.or_default(), business_hours_written);
+    let business_hours = match raw.business_hours {
+        Section::Present(hours) => Some(v.business_hours(hours)),
+        Section::Absent | Section::Broken => None,
+    };
+    // Routing rules refer to accounts by id; if an account could not be read its id is unknown,
+    // and references are then not checked rather than reported as dangling.
+    let account_ids: Option<BTreeSet<String>> = match &raw.accounts {
+        Section::Absent => Some(BTreeSet::new()),
+        Section::Broken => None,
+        Section::Present(accounts) => accounts
+            .iter()
+            .map(|account| account.as_ref().map(|a| a.id.clone().unwrap_or_default()))
+            .collect(),
+    };
+    let routing = v.routing(raw.routing.or_default(), account_ids.as_ref());
+    let canned = v.canned(raw.canned.or_default());
+    let accounts = v.accounts(raw.accounts);
+    let jobs = v.jobs(raw.jobs.or_default(), bot.timezone);
+    Config {
+        bot,
+        chat,
+        approval,
+        sla,
+        business_hours,
+        routing,
+        canned,
+        accounts,
+        jobs,
+    }
+}
+
+struct Validator<'a> {
+    problems: &'a mut Vec<Problem>,
+    unsubstituted: &'a [String],
+    base_dir: &'a Path,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, at: &str, message: impl Into<String>) {
+        // A value whose `${VAR}` is unset was already reported; whatever else is "wrong" with
+        // its unexpanded text would only be noise.
+        let already_reported = self.unsubstituted.iter().any(|failed| {
+            failed == at
+                || failed
+                    .strip_prefix(at)
+                    .is_some_and(|rest| rest.starts_with('['))
+        });
+        if !already_reported {
+            self.problems.push(Problem::new(at, message));
+        }
+    }
+
+    fn bot(&mut self, raw: RawBot) -> BotConfig {
+        let data_dir = match raw.data_dir {
+            Some(dir) if dir.trim().is_empty() => {
+                self.problem("bot.data_dir", "must not be empty");
+                PathBuf::new()
+            }
+            Some(dir) => self.resolve(&dir),
+            None => self.resolve("data"),
+        };
+        let default_listen = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let listen = match raw.listen {
+            None => default_listen,
+            Some(text) => text.trim().parse().unwrap_or_else(|_| {
+                self.problem(
+                    "bot.listen",
+                    format!(
+                        "{text:?} is not an IP address with a port (use e.g. 127.0.0.1:8080 \
+                         or [::]:8080)"
+                    ),
+                );
+                default_listen
+            }),
+        };
+        let timezone = self.timezone("bot.timezone", raw.timezone, Tz::UTC);
+        let flush_interval = self.duration(
+            "bot.flush_interval",
+            raw.flush_interval,
+            Duration::from_millis(100),
+            false,
+        );
+        if flush_interval > MAX_FLUSH_INTERVAL {
+            self.problem("bot.flush_interval", "must be at most 10s");
+        }
+        let reopen_window = self.duration(
+            "bot.reopen_window",
+            raw.reopen_window,
+            Duration::from_secs(72 * 3600),
+            false,
+        );
+        BotConfig {
+            data_dir,
+            listen,
+            timezone,
+            flush_interval,
+            reopen_window,
+        }
+    }
+
+    fn chat(&mut self, raw: RawChat) -> ChatConfig {
+        let kind = match raw.kind {
+            None => ChatKind::Console,
+            Some(text) => self
+                .choice("chat.kind", &text, CHAT_KINDS)
+                .unwrap_or(ChatKind::Console),
+        };
+        if !AVAILABLE_CHATS.contains(&kind) {
+            self.problem(
+                "chat.kind",
+                format!(
+                    "`{}` is not available in this build yet (available: {})",
+                    name_of(CHAT_KINDS, kind),
+                    names_of(CHAT_KINDS, AVAILABLE_CHATS)
+                ),
+            );
+        }
+        let console = raw.console.unwrap_or_default();
+        let user = console.user.unwrap_or_else(|| "agent".to_owned());
+        if user.trim().is_empty() {
+            self.problem("chat.console.user", "must not be empty");
+        }
+        ChatConfig {
+            kind,
+            console: ConsoleConfig {
+                approvers: console.approvers.unwrap_or_default(),
+                agents: console.agents.unwrap_or_default(),
+                user,
+            },
+        }
+    }
+
+    fn approval(&mut self, raw: RawApproval) -> ApprovalConfig {
+        let approve = self.reactions("approval.approve", raw.approve, DEFAULT_APPROVE);
+        let reject = self.reactions("approval.reject", raw.reject, DEFAULT_REJECT);
+        for (i, reaction) in reject.iter().enumerate() {
+            if approve.contains(reaction) {
+                self.problem(
+                    &path::index("approval.reject", i),
+                    format!("{reaction:?} is also in approval.approve"),
+                );
+            }
+        }
+        ApprovalConfig {
+            approve,
+            reject,
+            allow_self_approval: raw.allow_self_approval.unwrap_or(false),
+        }
+    }
+
+    fn reactions(&mut self, at: &str, raw: Option<Vec<String>>, default: &[&str]) -> Vec<String> {
+        let Some(reactions) = raw else {
+            return default.iter().map(|r| (*r).to_owned()).collect();
+        };
+        if reactions.is_empty() {
+            self.problem(at, "must list at least one reaction");
+        }
+        for (i, reaction) in reactions.iter().enumerate() {
+            if reaction.trim().is_empty() {
+                self.problem(&path::index(at, i), "must not be empty");
+            }
+        }
+        reactions
+    }
+
+    fn sla(&mut self, raw: RawSla, business_hours_written: bool) -> SlaConfig {
+        let business_hours = raw.business_hours.unwrap_or(false);
+        if business_hours && !business_hours_written {
+            self.problem(
+                "sla.business_hours",
+                "is true but there is no [business_hours] section to count in",
+            );
+        }
+        let first = raw.first_response.unwrap_or_default();
+        let mut target = |key: &str, text: Option<String>, default_minutes: u64| {
+            let at = path::key("sla.first_response", key);
+            self.duration(&at, text, Duration::from_secs(default_minutes * 60), false)
+        };
+        let first_response = FirstResponse {
+            urgent: target("urgent", first.urgent, 15),
+            high: target("high", first.high, 60),
+            normal: target("normal", first.normal, 4 * 60),
+            low: target("low", first.low, 24 * 60),
+        };
+        SlaConfig {
+            business_hours,
+            first_response,
+        }
+    }
+
+    fn business_hours(&mut self, raw: RawBusinessHours) -> BusinessHours {
+        let weekdays = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ];
+        let days = match raw.days {
+            None => weekdays.to_vec(),
+            Some(text) => parse_days(&text).unwrap_or_else(|message| {
+                self.problem("business_hours.days", message);
+                weekdays.to_vec()
+            }),
+        };
+        let open = self.time("business_hours.open", raw.open, (9, 0));
+        let close = self.time("business_hours.close", raw.close, (17, 30));
+        if close <= open {
+            self.problem(
+                "business_hours.close",
+                format!(
+                    "{} is not after open ({}); hours past midnight are not supported",
+                    close.format("%H:%M"),
+                    open.format("%H:%M")
+                ),
+            );
+        }
+        let mut holidays = Vec::new();
+        for (i, text) in raw.holidays.unwrap_or_default().into_iter().enumerate() {
+            match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                Ok(date) => holidays.push(date),
+                Err(_) => self.problem(
+                    &path::index("business_hours.holidays", i),
+                    format!("{text:?} is not a date (use YYYY-MM-DD, e.g. 2026-12-25)"),
+                ),
+            }
+        }
+        holidays.sort_unstable();
+        holidays.dedup();
+        BusinessHours {
+            days,
+            open,
+            close,
+            holidays,
+        }
+    }
+
+    fn time(&mut self, at: &str, raw: Option<String>, default: (u32, u32)) -> NaiveTime {
+        let fallback = NaiveTime::from_hms_opt(default.0, default.1, 0).unwrap_or(NaiveTime::MIN);
+        let Some(text) = raw else {
+            return fallback;
+        };
+        let trimmed = text.trim();
+        NaiveTime::parse_from_str(trimmed, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(trimmed, "%H:%M:%S"))
+            .unwrap_or_else(|_| {
+                self.problem(
+                    at,
+                    format!("{text:?} is not a time (use HH:MM, e.g. 09:00)"),
+                );
+                fallback
+            })
+    }
+
+    fn routing(
+        &mut self,
+        raw: Elements<RawRoutingRule>,
+        account_ids: Option<&BTreeSet<String>>,
+    ) -> Vec<RoutingRule> {
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut rules = Vec::new();
+        for (i, rule) in raw.into_iter().enumerate() {
+            if let Some(rule) = rule {
+                let at = path::index("routing", i);
+                rules.push(self.routing_rule(&at, rule, &mut names, account_ids));
+            }
+        }
+        rules
+    }
+
+    fn routing_rule(
+        &mut self,
+        at: &str,
+        raw: RawRoutingRule,
+        names: &mut BTreeMap<String, String>,
+        account_ids: Option<&BTreeSet<String>>,
+    ) -> RoutingRule {
+        let name = self.unique_name(at, raw.name, names, "rule");
+        let platforms = self.choices(&path::key(at, "platforms"), raw.platforms, PLATFORMS);
+        let accounts = raw.accounts.unwrap_or_default();
+        if let Some(known) = account_ids {
+            for (j, id) in accounts.iter().enumerate() {
+                if !known.contains(id) {
+                    self.problem(
+                        &path::index(&path::key(at, "accounts"), j),
+                        format!("no [[accounts]] entry has id {id:?}"),
+                    );
+                }
+            }
+        }
+        let kinds = self.choices(&path::key(at, "kinds"), raw.kinds, POST_KINDS);
+        let keywords = raw.keywords.unwrap_or_default();
+        let keywords_at = path::key(at, "keywords");
+        for (j, keyword) in keywords.iter().enumerate() {
+            if keyword.trim().is_empty() {
+                self.problem(&path::index(&keywords_at, j), "must not be empty");
+            }
+        }
+        let keyword_regex = keyword_regex(&keywords).unwrap_or_else(|e| {
+            self.problem(&keywords_at, regex_message(&e));
+            None
+        });
+        let regex = raw.regex.and_then(|pattern| {
+            Regex::new(&pattern)
+                .map_err(|e| self.problem(&path::key(at, "regex"), regex_message(&e)))
+                .ok()
+        });
+        // Judged on what was written: a misspelt urgency is its own problem, not "does nothing".
+        let acts = raw.urgency.is_some()
+            || raw.queue.is_some()
+            || raw.tags.as_ref().is_some_and(|tags| !tags.is_empty());
+        let urgency = raw
+            .urgency
+            .and_then(|text| self.choice(&path::key(at, "urgency"), &text, URGENCIES));
+        let queue = raw.queue;
+        if queue.as_ref().is_some_and(|q| q.trim().is_empty()) {
+            self.problem(&path::key(at, "queue"), "must not be empty");
+        }
+        let tags = raw.tags.unwrap_or_default();
+        if !acts {
+            self.problem(
+                at,
+                "does nothing: set at least one of urgency, queue or tags",
+            );
+        }
+        RoutingRule {
+            name,
+            platforms,
+            accounts,
+            kinds,
+            keywords,
+            keyword_regex,
+            regex,
+            urgency,
+            queue,
+            tags,
+        }
+    }
+
+    fn canned(&mut self, raw: BTreeMap<String, String>) -> BTreeMap<String, String> {
+        for (name, template) in &raw {
+            let at = path::key("canned", name);
+            if template.trim().is_empty() {
+                self.problem(&at, "must not be empty");
+            }
+            self.placeholders(&at, template, TEMPLATE_PLACEHOLDERS);
+        }
+        raw
+    }
+
+    fn accounts(&mut self, raw: Section<Elements<RawAccount>>) -> Vec<AccountConfig> {
+        // When `accounts` is there but not an array, that is already reported.
+        let broken = matches!(raw, Section::Broken);
+        let raw = raw.or_default();
+        if raw.is_empty() && !broken {
+            self.problem(
+                "accounts",
+                "at least one [[accounts]] entry is required (try network = \"demo\" with \
+                 simulate = \"x\")",
+            );
+        }
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut accounts = Vec::new();
+        for (i, account) in raw.into_iter().enumerate() {
+            if let Some(account) = account {
+                let at = path::index("accounts", i);
+                accounts.push(self.account(&at, account, &mut ids));
+            }
+        }
+        accounts
+    }
+
+    fn account(
+        &mut self,
+        at: &str,
+        raw: RawAccount,
+        ids: &mut BTreeMap<String, String>,
+    ) -> AccountConfig {
+        let id = self.account_id(at, raw.id, ids);
+        let network = self.network(at, raw.network);
+        let demo = match network {
+            Some(Platform::Demo) => self.demo(at, raw.simulate, raw.pace, raw.feed),
+            Some(_) => {
+                for (key, written) in [
+                    ("simulate", raw.simulate.is_some()),
+                    ("pace", raw.pace.is_some()),
+                    ("feed", raw.feed.is_some()),
+                ] {
+                    if written {
+                        self.problem(
+                            &path::key(at, key),
+                            "only applies to demo accounts (network = \"demo\")",
+                        );
+                    }
+                }
+                None
+            }
+            // The network is already reported; which keys belong is unknowable.
+            None => None,
+        };
+
+        let human_agent_tag = raw.human_agent_tag.unwrap_or(false);
+        let platform = demo.as_ref().map(|d| d.platform).or(network);
+        if human_agent_tag
+            && let Some(platform) = platform
+            && !matches!(platform, Platform::Facebook | Platform::Instagram)
+        {
+            self.problem(
+                &path::key(at, "human_agent_tag"),
+                format!(
+                    "only applies to facebook and instagram accounts (this one is {})",
+                    name_of(PLATFORMS, platform)
+                ),
+            );
+        }
+
+        let approval = raw
+            .approval
+            .and_then(|text| self.choice(&path::key(at, "approval"), &text, APPROVAL_MODES))
+            .unwrap_or(ApprovalMode::Always);
+        let queue = raw.queue.unwrap_or_else(|| "default".to_owned());
+        if queue.trim().is_empty() {
+            self.problem(&path::key(at, "queue"), "must not be empty");
+        }
+        if raw.max_length == Some(0) {
+            self.problem(&path::key(at, "max_length"), "must be more than zero");
+        }
+        let close_loop = raw
+            .close_loop
+            .and_then(|text| self.choice(&path::key(at, "close_loop"), &text, CLOSE_LOOPS))
+            .unwrap_or(CloseLoop::Offline);
+        let close_loop_text = self.template(
+            &path::key(at, "close_loop_text"),
+            raw.close_loop_text,
+            defaults::CLOSE_LOOP,
+            TEMPLATE_PLACEHOLDERS,
+        );
+        let offline = self.offline(&path::key(at, "offline"), raw.offline.unwrap_or_default());
+
+        AccountConfig {
+            id,
+            network: network.unwrap_or(Platform::Demo),
+            name: raw.name,
+            handle: raw.handle,
+            approval,
+            trusted_agents: raw.trusted_agents.unwrap_or_default(),
+            queue,
+            max_length: raw.max_length,
+            human_agent_tag,
+            close_loop,
+            close_loop_text,
+            offline,
+            demo,
+        }
+    }
+
+    /// A required id, `[a-z0-9_-]+` (it ends up in case ids and store keys), unique among
+    /// accounts (`ids` maps each to where it was first seen).
+    fn account_id(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        ids: &mut BTreeMap<String, String>,
+    ) -> String {
+        let id_at = path::key(at, "id");
+        let Some(id) = raw else {
+            self.problem(&id_at, "is required (letters a-z, digits, _ and -)");
+            return String::new();
+        };
+        let valid = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !valid {
+            self.problem(
+                &id_at,
+                format!("{id:?} is not a valid id (use only a-z, 0-9, _ and -)"),
+            );
+        } else if let Some(first) = ids.get(&id) {
+            self.problem(
+                &id_at,
+                format!("duplicate account id {id:?} (also {first})"),
+            );
+        } else {
+            ids.insert(id.clone(), at.to_owned());
+        }
+        id
+    }
+
+    /// A required network that this build has a connector for.
+    fn network(&mut self, at: &str, raw: Option<String>) -> Option<Platform> {
+        let network_at = path::key(at, "network");
+        let network = self.required_choice(&network_at, raw, PLATFORMS, "")?;
+        if !AVAILABLE_NETWORKS.contains(&network) {
+            self.problem(
+                &network_at,
+                format!(
+                    "`{}` has no connector in this build yet (available: {})",
+                    name_of(PLATFORMS, network),
+                    names_of(PLATFORMS, AVAILABLE_NETWORKS)
+                ),
+            );
+        }
+        Some(network)
+    }
+
+    fn demo(
+        &mut self,
+        at: &str,
+        simulate: Option<String>,
+        pace: Option<String>,
+        feed: Option<String>,
+    ) -> Option<DemoSource> {
+        let platform = self.required_choice(
+            &path::key(at, "simulate"),
+            simulate,
+            SIMULATED_PLATFORMS,
+            " for demo accounts: the network to behave as",
+        );
+        let pace = self.duration(&path::key(at, "pace"), pace, Duration::from_secs(3), true);
+        let feed = feed.map(|text| {
+            let resolved = self.resolve(&text);
+            if !resolved.is_file() {
+                self.problem(
+                    &path::key(at, "feed"),
+                    format!("{} is not an existing file", resolved.display()),
+                );
+            }
+            resolved
+        });
+        platform.map(|platform| DemoSource {
+            platform,
+            pace,
+            feed,
+        })
+    }
+
+    fn offline(&mut self, at: &str, raw: RawOffline) -> OfflineTemplates {
+        let mut template = |key: &str, text: Option<String>, default: &str| {
+            self.template(&path::key(at, key), text, default, OFFLINE_PLACEHOLDERS)
+        };
+        OfflineTemplates {
+            email: template("email", raw.email, defaults::OFFLINE_EMAIL),
+            sms: template("sms", raw.sms, defaults::OFFLINE_SMS),
+            dm: template("dm", raw.dm, defaults::OFFLINE_DM),
+        }
+    }
+
+    fn template(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        default: &str,
+        allowed: &[&str],
+    ) -> String {
+        match raw {
+            None => default.to_owned(),
+            Some(text) => {
+                if text.trim().is_empty() {
+                    self.problem(at, "must not be empty");
+                }
+                self.placeholders(at, &text, allowed);
+                text
+            }
+        }
+    }
+
+    fn placeholders(&mut self, at: &str, template: &str, allowed: &[&str]) {
+        let mut reported = BTreeSet::new();
+        for name in placeholders(template) {
+            if !allowed.contains(&name) && reported.insert(name) {
+                let available: Vec<String> = allowed.iter().map(|a| format!("{{{a}}}")).collect();
+                self.problem(
+                    at,
+                    format!(
+                        "unknown placeholder {{{name}}} (available: {})",
+                        available.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn jobs(&mut self, raw: Elements<RawJob>, default_timezone: Tz) -> Vec<JobConfig> {
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut jobs = Vec::new();
+        for (i, job) in raw.into_iter().enumerate() {
+            let Some(job) = job else { continue };
+            let at = path::index("jobs", i);
+            let name = self.unique_name(&at, job.name, &mut names, "job");
+            let cron_at = path::key(&at, "cron");
+            let schedule = match &job.cron {
+                None => {
+                    self.problem(
+                        &cron_at,
+                        "is required: a 5-field crontab line such as \"*/5 * * * *\" or @hourly",
+                    );
+                    None
+                }
+                Some(line) => parse_crontab(line)
+                    .map_err(|e| self.problem(&cron_at, e.to_string()))
+                    .ok(),
+            };
+            let timezone =
+                self.timezone(&path::key(&at, "timezone"), job.timezone, default_timezone);
+            let kind = self.required_choice(&path::key(&at, "kind"), job.kind, JOB_KINDS, "");
+            // A job without a schedule or kind cannot be built; its problem is recorded, so the
+            // config as a whole is rejected anyway.
+            if let (Some(schedule), Some(kind), Some(cron)) = (schedule, kind, job.cron) {
+                jobs.push(JobConfig {
+                    name,
+                    cron,
+                    schedule,
+                    timezone,
+                    kind,
+                });
+            }
+        }
+        jobs
+    }
+
+    /// A required `name`, unique among its siblings (`names` maps each to where it was first
+    /// seen).
+    fn unique_name(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        names: &mut BTreeMap<String, String>,
+        what: &str,
+    ) -> String {
+        let name_at = path::key(at, "name");
+        let Some(name) = raw else {
+            self.problem(
+                &name_at,
+                format!("is required: a unique name for this {what}"),
+            );
+            return String::new();
+        };
+        if name.trim().is_empty() {
+            self.problem(&name_at, "must not be empty");
+        } else if let Some(first) = names.get(&name) {
+            self.problem(
+                &name_at,
+                format!("duplicate {what} name {name:?} (also {first})"),
+            );
+        } else {
+            names.insert(name.clone(), at.to_owned());
+        }
+        name
+    }
+
+    fn duration(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        default: Duration,
+        zero_allowed: bool,
+    ) -> Duration {
+        let Some(text) = raw else {
+            return default;
+        };
+        match parse_duration(&text) {
+            Ok(duration) if duration.is_zero() && !zero_allowed => {
+                self.problem(at, "must be more than zero");
+                default
+            }
+            Ok(duration) => duration,
+            Err(e) => {
+                self.problem(at, e.to_string());
+                default
+            }
+        }
+    }
+
+    fn timezone(&mut self, at: &str, raw: Option<String>, default: Tz) -> Tz {
+        let Some(text) = raw else {
+            return default;
+        };
+        text.trim().parse().unwrap_or_else(|_| {
+            self.problem(
+                at,
+                format!(
+                    "{text:?} is not a known time zone (use an IANA name such as Europe/London, \
+                     America/New_York or UTC)"
+                ),
+            );
+            default
+        })
+    }
+
+    fn choice<T: Copy>(&mut self, at: &str, text: &str, table: &[(&str, T)]) -> Option<T> {
+        let found = table
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(text.trim()))
+            .map(|(_, value)| *value);
+        if found.is_none() {
+            self.problem(at, format!("{text:?} is not one of {}", all_names(table)));
+        }
+        found
+    }
+
+    /// Like [`Self::choice`], for a key without a default; `what_for` explains the key in the
+    /// "is required" message.
+    fn required_choice<T: Copy>(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        table: &[(&str, T)],
+        what_for: &str,
+    ) -> Option<T> {
+        match raw {
+            Some(text) => self.choice(at, &text, table),
+            None => {
+                self.problem(
+                    at,
+                    format!("is required{what_for} (one of {})", all_names(table)),
+                );
+                None
+            }
+        }
+    }
+
+    fn choices<T: Copy>(
+        &mut self,
+        at: &str,
+        raw: Option<Vec<String>>,
+        table: &[(&str, T)],
+    ) -> Vec<T> {
+        raw.unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, text)| self.choice(&path::index(at, i), text, table))
+            .collect()
+    }
+
+    /// A path from the file, relative to the config file's directory.
+    fn resolve(&self, text: &str) -> PathBuf {
+        self.base_dir.join(text.trim())
+    }
+}
+
+fn all_names<T>(table: &[(&str, T)]) -> String {
+    table
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn name_of<T: PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("?", |(name, _)| *name)
+}
+
+fn names_of<T: PartialEq + Copy>(table: &[(&'static str, T)], values: &[T]) -> String {
+    values
+        .iter()
+        .map(|value| name_of(table, *value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `Mon-Fri`, `Mon,Wed,Fri`, `Sat-Sun`, `fri-mon` (wrapping) → days, Monday first, no repeats.
+fn parse_days(text: &str) -> Result<Vec<Weekday>, String> {
+    let bad =
+        || format!("{text:?} is not a list of days (use e.g. Mon-Fri, Mon,Wed,Fri or Sat-Sun)");
+    let day = |name: &str| name.trim().parse::<Weekday>().map_err(|_| bad());
+    let mut on = [false; 7];
+    for item in text.split(',') {
+        let (first, last) = match item.split_once('-') {
+            Some((first, last)) => (day(first)?, day(last)?),
+            None => {
+                let single = day(item)?;
+                (single, single)
+            }
+        };
+        let mut current = first;
+        loop {
+            on[current.num_days_from_monday() as usize] = true;
+            if current == last {
+                break;
+            }
+            current = current.succ();
+        }
+    }
+    let week = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    Ok(week
+        .into_iter()
+        .zip(on)
+        .filter(|(_, on)| *on)
+        .map(|(day, _)| day)
+        .collect())
+}
+
+/// The `{name}` placeholders in a template: an identifier in braces; other braces are text.
+fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template.match_indices('{').filter_map(move |(start, _)| {
+        let rest = &template[start + 1..];
+        let end = rest.find('}')?;
+        let name = &rest[..end];
+        let identifier = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        identifier.then_some(name)
+    })
+}
+
+/// All keywords as one case-insensitive whole-word pattern, compiled once so matching a post is
+/// one scan. A keyword edge that is a word character gets `\b`; one that is not (`@acme`,
+/// `c++`) gets `\B`, so it still cannot be glued to a word (`x@acme`) yet matches after a space.
+fn keyword_regex(keywords: &[String]) -> Result<Option<Regex>, regex::Error> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let alternatives: Vec<String> = keywords
+        .iter()
+        .map(|keyword| keyword.trim())
+        .filter(|keyword| !keyword.is_empty())
+        .map(|keyword| {
+            let edge = |c: Option<char>| if c.is_some_and(is_word) { r"\b" } else { r"\B" };
+            format!(
+                "{}{}{}",
+                edge(keyword.chars().next()),
+                regex::escape(keyword),
+                edge(keyword.chars().next_back())
+            )
+        })
+        .collect();
+    if alternatives.is_empty() {
+        return Ok(None);
+    }
+    RegexBuilder::new(&alternatives.join("|"))
+        .case_insensitive(true)
+        .build()
+        .map(Some)
+}
+
+/// The regex crate's error on one line: its `Display` draws the pattern with a caret under the
+/// fault over several lines, which would break "one problem per line".
+fn regex_message(error: &regex::Error) -> String {
+    let text = error.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    // Layout: "regex parse error:", "    <pattern>", "    <spaces>^", "error: <what>".
+    let what = lines.iter().find_map(|line| line.strip_prefix("error: "));
+    let caret = lines
+        .iter()
+        .position(|line| line.trim_start().starts_with('^'))
+        .filter(|&i| i >= 2)
+        .and_then(|i| {
+            let pattern_indent = lines[i - 1].len() - lines[i - 1].trim_start().len();
+            let caret_indent = lines[i].len() - lines[i].trim_start().len();
+            caret_indent.checked_sub(pattern_indent)
+        });
+    match (what, caret) {
+        (Some(what), Some(column)) => {
+            format!("invalid regex: {what} (at character {})", column + 1)
+        }
+        (Some(what), None) => format!("invalid regex: {what}"),
+        _ => format!("invalid regex: {}", lines.join(" ").trim()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_names_agree_with_the_engines_serde_names() {
+        fn check<T: serde::Serialize>(table: &[(&str, T)]) {
+            for (name, value) in table {
+                assert_eq!(serde_json::to_value(value).unwrap(), *name);
+            }
+        }
+        check(PLATFORMS);
+        check(SIMULATED_PLATFORMS);
+        check(POST_KINDS);
+        check(URGENCIES);
+        check(APPROVAL_MODES);
+        check(CLOSE_LOOPS);
+        check(CHAT_KINDS);
+        check(JOB_KINDS);
+        assert_eq!(PLATFORMS.len(), 7);
+        assert_eq!(URGENCIES.len(), 4);
+    }
+
+    #[test]
+    fn days() {
+        use Weekday::*;
+        assert_eq!(parse_days("Mon-Fri").unwrap(), [Mon, Tue, Wed, Thu, Fri]);
+        assert_eq!(parse_days("mon,WED, Friday").unwrap(), [Mon, Wed, Fri]);
+        assert_eq!(parse_days("Sat-Sun").unwrap(), [Sat, Sun]);
+        assert_eq!(parse_days("Fri-Mon").unwrap(), [Mon, Fri, Sat, Sun]);
+        assert_eq!(parse_days("Tue").unwrap(), [Tue]);
+        assert_eq!(parse_days("Mon-Sun,Tue").unwrap().len(), 7);
+        for bad in ["", "Mon-", "Mon-Fry", "1-5", "Mon;Tue", "Mon,,Tue"] {
+            assert!(parse_days(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn placeholder_scan() {
+        let found: Vec<&str> =
+            placeholders("Hi {name}, {x y} {} {{case}} {1a} {_ok} { agent").collect();
+        assert_eq!(found, ["name", "case", "_ok"]);
+    }
+
+    #[test]
+    fn keywords_match_whole_words_case_insensitively() {
+        let keywords: Vec<String> = ["refund", "Lawyer", "@acme", "c++", "not working"]
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        let re = keyword_regex(&keywords).unwrap().unwrap();
+        for yes in [
+            "I want a REFUND!",
+            "my lawyer says",
+            "hey @acme help",
+            "@acme",
+            "love c++ but",
+            "app is not working.",
+            "refund",
+        ] {
+            assert!(re.is_match(yes), "{yes:?}");
+        }
+        for no in [
+            "refunded",
+            "prerefund",
+            "lawyers",
+            "bob@acme.com",
+            "cc++",
+            "notworking",
+        ] {
+            assert!(!re.is_match(no), "{no:?}");
+        }
+        assert!(keyword_regex(&[]).unwrap().is_none());
+        assert!(keyword_regex(&[" ".to_owned()]).unwrap().is_none());
+    }
+
+    #[test]
+    fn regex_errors_fit_on_one_line() {
+        // Built at run time: clippy rightly refuses an invalid regex literal.
+        let pattern = [r"(?i)\bunsafe\b", "("].concat();
+        let error = Regex::new(&pattern).unwrap_err();
+        let message = regex_message(&error);
+        assert!(!message.contains('\n'));
+        assert!(
+            message.starts_with("invalid regex: unclosed group"),
+            "{message}"
+        );
+    }
+}

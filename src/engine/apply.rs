@@ -1,0 +1,752 @@
+//! `apply`: one input on one case → new case, effects, audit — or a refusal.
+//!
+//! Holds the case state machine, the draft/approval workflow and who may do
+//! what. Pure: no I/O, no clock reads.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use super::model::{
+    Actor, BOT, Case, CasePost, Draft, DraftKind, DraftState, Escalation, Offline, OfflineChannel,
+    Purpose, Status,
+};
+use super::rules::{check_direct, check_public, check_text};
+use super::{
+    Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, Refusal, Transition,
+};
+use crate::config::{AccountConfig, ApprovalMode, CloseLoop};
+use crate::text;
+
+/// Builds one transition: a working copy of the case plus what to record.
+pub(super) struct Step<'c> {
+    before: &'c Case,
+    case: Case,
+    effects: Vec<Effect>,
+    audit: Vec<super::AuditEntry>,
+    answer: Option<Answer>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The fields the case card shows; a change in any of them refreshes the card.
+fn card_fields(case: &Case) -> impl PartialEq + '_ {
+    (
+        case.status,
+        &case.assignee,
+        case.urgency,
+        case.escalation.as_ref().map(|e| &e.team),
+        (
+            &case.sla.first_response_due,
+            case.sla.first_response_at.is_some(),
+            case.sla.breached,
+        ),
+        &case.tags,
+        case.snoozed_until,
+        case.offline.as_ref().map(|o| o.channel),
+    )
+}
+
+impl<'c> Step<'c> {
+    pub(super) fn new(before: &'c Case, ctx: &Ctx<'_>) -> Self {
+        Step {
+            before,
+            case: before.clone(),
+            effects: Vec::new(),
+            audit: Vec::new(),
+            answer: None,
+            now: ctx.now,
+        }
+    }
+
+    pub(super) fn case(&mut self) -> &mut Case {
+        &mut self.case
+    }
+
+    pub(super) fn audit(&mut self, actor: &str, action: &str, details: Option<String>) {
+        self.audit.push(super::AuditEntry {
+            at: self.now,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            details,
+        });
+    }
+
+    pub(super) fn effect(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        self.effects.push(Effect::Thread { notice });
+    }
+
+    /// Ends a step on an existing case: the card is refreshed if what it shows changed.
+    pub(super) fn finish(mut self) -> Transition {
+        if card_fields(&self.case) != card_fields(self.before) {
+            self.effects.push(Effect::Card);
+        }
+        self.seal()
+    }
+
+    /// Ends the step that created the case (its card effect is already queued).
+    pub(super) fn finish_new(self) -> Transition {
+        self.seal()
+    }
+
+    fn seal(mut self) -> Transition {
+        if !self.audit.is_empty() {
+            self.case.updated_at = self.now;
+        }
+        Transition {
+            case: self.case,
+            effects: self.effects,
+            audit: self.audit,
+            answer: self.answer,
+        }
+    }
+}
+
+/// Applies one input to a case.
+pub fn apply(case: &Case, input: Input, ctx: &Ctx<'_>) -> Result<Transition, Refusal> {
+    let mut step = Step::new(case, ctx);
+    match input {
+        Input::Command {
+            actor,
+            command,
+            required,
+            in_thread,
+        } => {
+            if !permitted(&actor, required) {
+                return Err(Refusal::NotAllowed {
+                    command: command.name(),
+                    needs: required,
+                });
+            }
+            command_step(&mut step, &actor, command, in_thread, ctx)?;
+        }
+        Input::ThreadMessage { actor, text } => {
+            // Plain thread talk is an internal note: kept, never sent out.
+            step.audit(&actor.id, "note", Some(text));
+        }
+        Input::Reaction {
+            actor,
+            draft,
+            emoji,
+            added,
+        } => reaction(&mut step, &actor, &draft, &emoji, added, ctx)?,
+        Input::Outcome(outcome) => outcome_step(&mut step, outcome),
+        Input::Sweep => sweep(&mut step),
+    }
+    Ok(step.finish())
+}
+
+fn permitted(actor: &Actor, required: Permission) -> bool {
+    match required {
+        Permission::Anyone => true,
+        Permission::Agent => actor.agent || actor.approver,
+        Permission::Approver => actor.approver,
+    }
+}
+
+fn open_case(case: &Case) -> Result<(), Refusal> {
+    if case.status == Status::Closed {
+        Err(Refusal::Closed { case: case.number })
+    } else {
+        Ok(())
+    }
+}
+
+fn command_step(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    command: Command,
+    in_thread: bool,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    let number = step.case.number;
+    let who = actor.id.clone();
+    match command {
+        Command::Claim => {
+            open_case(&step.case)?;
+            match &step.case.assignee {
+                Some(owner) if *owner == who => return Err(Refusal::AlreadyYours { case: number }),
+                Some(owner) => {
+                    return Err(Refusal::ClaimedBy {
+                        case: number,
+                        owner: owner.clone(),
+                    });
+                }
+                None => {}
+            }
+            take(step.case(), &who);
+            step.audit(&who, "claimed", None);
+            step.notice(Notice::Claimed { by: who });
+        }
+        Command::Unclaim => {
+            open_case(&step.case)?;
+            let Some(owner) = step.case.assignee.clone() else {
+                return Err(Refusal::NotClaimed { case: number });
+            };
+            if owner != who && !actor.approver {
+                return Err(Refusal::NotYours {
+                    case: number,
+                    owner,
+                });
+            }
+            let c = step.case();
+            c.assignee = None;
+            if c.status == Status::Open {
+                c.status = Status::New;
+            }
+            step.audit(&who, "unclaimed", Some(format!("was @{owner}")));
+            step.notice(Notice::Unclaimed {
+                by: who,
+                previous: owner,
+            });
+        }
+        Command::Assign { user } => {
+            open_case(&step.case)?;
+            if step.case.assignee.as_deref() == Some(user.as_str()) {
+                return Err(if user == who {
+                    Refusal::AlreadyYours { case: number }
+                } else {
+                    Refusal::ClaimedBy {
+                        case: number,
+                        owner: user,
+                    }
+                });
+            }
+            take(step.case(), &user);
+            step.audit(&who, "assigned", Some(format!("to @{user}")));
+            step.notice(Notice::Assigned { by: who, to: user });
+        }
+        Command::Reply { text } => {
+            open_case(&step.case)?;
+            let target = latest_post(&step.case)?;
+            let kind = if target.kind.is_direct() {
+                DraftKind::Direct
+            } else {
+                DraftKind::Public
+            };
+            draft(step, actor, kind, Purpose::Reply, text, &target, ctx)?;
+        }
+        Command::Dm { text } => {
+            open_case(&step.case)?;
+            let target = latest_post(&step.case)?;
+            draft(
+                step,
+                actor,
+                DraftKind::Direct,
+                Purpose::Reply,
+                text,
+                &target,
+                ctx,
+            )?;
+        }
+        Command::Canned { name } => {
+            open_case(&step.case)?;
+            let Some(template) = ctx.config.canned.get(&name) else {
+                return Err(Refusal::UnknownCanned {
+                    name,
+                    available: ctx.config.canned.keys().cloned().collect(),
+                });
+            };
+            let text = text::fill(template, &step.case, &who, None);
+            let target = latest_post(&step.case)?;
+            let kind = if target.kind.is_direct() {
+                DraftKind::Direct
+            } else {
+                DraftKind::Public
+            };
+            draft(step, actor, kind, Purpose::Canned(name), text, &target, ctx)?;
+        }
+        Command::Note { text } => {
+            step.audit(&who, "note", Some(text.clone()));
+            // Inside the thread the note is already there for everyone to read.
+            if !in_thread {
+                step.notice(Notice::Note { by: who, text });
+            }
+        }
+        Command::Escalate { team, reason } => {
+            open_case(&step.case)?;
+            step.case().escalation = Some(Escalation {
+                team: team.clone(),
+                reason: reason.clone(),
+                by: who.clone(),
+                at: ctx.now,
+            });
+            let details = match &reason {
+                Some(r) => format!("to {team}: {r}"),
+                None => format!("to {team}"),
+            };
+            step.audit(&who, "escalated", Some(details));
+            step.notice(Notice::Escalated {
+                by: who,
+                team,
+                reason,
+            });
+        }
+        Command::Offline { channel, address } => offline(step, actor, channel, address, ctx)?,
+        Command::Close { note } => close(step, actor, note, ctx)?,
+        Command::Reopen => {
+            if step.case.status != Status::Closed {
+                return Err(Refusal::NotClosed { case: number });
+            }
+            let c = step.case();
+            c.closed_at = None;
+            c.status = if c.assignee.is_some() {
+                Status::Open
+            } else {
+                Status::New
+            };
+            step.audit(&who, "reopened", None);
+            step.notice(Notice::Reopened { by: who });
+        }
+        Command::Recall => {
+            let Some(draft) = step
+                .case
+                .drafts
+                .iter()
+                .rev()
+                .find(|d| d.author == who && d.state.awaits_decision())
+                .map(|d| d.id.clone())
+            else {
+                return Err(Refusal::NoPendingDraft { case: number });
+            };
+            decide(step.case(), &draft, DraftState::Recalled, &who, ctx);
+            step.audit(&who, "recalled", Some(format!("draft {draft}")));
+            step.notice(Notice::Recalled { draft, by: who });
+        }
+        Command::Retry => {
+            let Some(failed) = step
+                .case
+                .drafts
+                .iter()
+                .rev()
+                .find(|d| d.state == DraftState::Failed)
+                .cloned()
+            else {
+                return Err(Refusal::NoFailedDraft { case: number });
+            };
+            // The world may have moved on since: check the rules again.
+            let account = ctx.config.account(&step.case.account);
+            check_text(&step.case, account, failed.kind, &failed.text, ctx.lookup)?;
+            if let Some(target) = step
+                .case
+                .posts
+                .iter()
+                .find(|p| p.id == failed.in_reply_to)
+                .cloned()
+            {
+                check_target(&step.case, account, failed.kind, &target, ctx)?;
+            }
+            if let Some(d) = step.case().draft_mut(&failed.id) {
+                d.state = DraftState::Approved;
+                d.error = None;
+            }
+            step.audit(&who, "retried", Some(format!("draft {}", failed.id)));
+            step.effect(Effect::Publish { draft: failed.id });
+        }
+        Command::Tag { label } => {
+            if step.case.tags.contains(&label) {
+                return Err(Refusal::AlreadyTagged { label });
+            }
+            step.case().tags.insert(label.clone());
+            step.audit(&who, "tagged", Some(label.clone()));
+            step.notice(Notice::Tagged { by: who, label });
+        }
+        Command::Snooze { duration } => {
+            open_case(&step.case)?;
+            if duration < Duration::from_secs(60) {
+                return Err(Refusal::SnoozeTooShort);
+            }
+            let until = ctx.now + TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
+            step.case().snoozed_until = Some(until);
+            step.audit(
+                &who,
+                "snoozed",
+                Some(format!("until {}", until.to_rfc3339())),
+            );
+            step.notice(Notice::Snoozed { by: who, until });
+        }
+        Command::Status => step.answer = Some(Answer::Status),
+        Command::Help { command } => step.answer = Some(Answer::Help { command }),
+    }
+    Ok(())
+}
+
+/// The claimer or assignee becomes the owner; a new case becomes open.
+fn take(case: &mut Case, user: &str) {
+    case.assignee = Some(user.to_owned());
+    if case.status == Status::New {
+        case.status = Status::Open;
+    }
+}
+
+fn latest_post(case: &Case) -> Result<CasePost, Refusal> {
+    // Every case is opened by a post, so this only fails on a corrupted case.
+    case.latest_post()
+        .cloned()
+        .ok_or(Refusal::NothingToAnswer { case: case.number })
+}
+
+fn check_target(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    kind: DraftKind,
+    target: &CasePost,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    match kind {
+        DraftKind::Direct => check_direct(case, account, target, ctx.now),
+        DraftKind::Public => check_public(case, account, target, ctx.now),
+    }
+}
+
+/// Whether a draft by `actor` must wait for an approver.
+fn needs_approval(case: &Case, account: Option<&AccountConfig>, actor: &Actor) -> bool {
+    let Some(account) = account else {
+        return true;
+    };
+    if account.trusted_agents.contains(&actor.id) {
+        return false;
+    }
+    match account.approval {
+        ApprovalMode::Always => true,
+        ApprovalMode::Never => false,
+        ApprovalMode::FirstReply => !case.has_published(),
+    }
+}
+
+/// Makes a draft: checks the network's rules first, then either asks for
+/// approval or approves it at once and queues the publication.
+fn draft(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    kind: DraftKind,
+    purpose: Purpose,
+    text: String,
+    target: &CasePost,
+    ctx: &Ctx<'_>,
+) -> Result<String, Refusal> {
+    let account = ctx.config.account(&step.case.account);
+    check_text(&step.case, account, kind, &text, ctx.lookup)?;
+    check_target(&step.case, account, kind, target, ctx)?;
+    let needs_approval = needs_approval(&step.case, account, actor);
+    let c = step.case();
+    c.draft_count += 1;
+    let id = format!("{}.{}", c.number, c.draft_count);
+    c.drafts.push(Draft {
+        id: id.clone(),
+        kind,
+        purpose,
+        text,
+        in_reply_to: target.id.clone(),
+        author: actor.id.clone(),
+        created_at: ctx.now,
+        state: if needs_approval {
+            DraftState::Pending
+        } else {
+            DraftState::Approved
+        },
+        needs_approval,
+        decided_by: (!needs_approval).then(|| BOT.to_owned()),
+        decided_at: (!needs_approval).then_some(ctx.now),
+        published_id: None,
+        published_at: None,
+        error: None,
+        chat_message: None,
+    });
+    let kind_key = match kind {
+        DraftKind::Public => "public",
+        DraftKind::Direct => "direct",
+    };
+    step.audit(
+        &actor.id,
+        "drafted",
+        Some(format!(
+            "draft {id} ({kind_key}, {})",
+            if needs_approval {
+                "awaiting approval"
+            } else {
+                "no approval needed"
+            }
+        )),
+    );
+    step.effect(Effect::ShowDraft { draft: id.clone() });
+    if !needs_approval {
+        step.effect(Effect::Publish { draft: id.clone() });
+    }
+    Ok(id)
+}
+
+fn offline(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    channel: OfflineChannel,
+    address: Option<String>,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    open_case(&step.case)?;
+    if let Some(current) = &step.case.offline {
+        return Err(Refusal::AlreadyOffline {
+            case: step.case.number,
+            channel: current.channel,
+        });
+    }
+    let account = ctx.config.account(&step.case.account);
+    let template = match (account, channel) {
+        (Some(a), OfflineChannel::Email) => a.offline.email.as_str(),
+        (Some(a), OfflineChannel::Sms) => a.offline.sms.as_str(),
+        (Some(a), OfflineChannel::Dm) => a.offline.dm.as_str(),
+        (None, _) => {
+            return Err(Refusal::UnknownAccount {
+                account: step.case.account.clone(),
+            });
+        }
+    };
+    let invitation = text::fill(template, &step.case, &actor.id, address.as_deref());
+    let target = latest_post(&step.case)?;
+    let kind = if target.kind.is_direct() {
+        DraftKind::Direct
+    } else {
+        DraftKind::Public
+    };
+    draft(
+        step,
+        actor,
+        kind,
+        Purpose::OfflineInvite,
+        invitation,
+        &target,
+        ctx,
+    )?;
+    let c = step.case();
+    c.status = Status::Offline;
+    c.offline = Some(Offline {
+        channel,
+        address: address.clone(),
+        by: actor.id.clone(),
+        at: ctx.now,
+    });
+    step.audit(&actor.id, "offline", Some(channel.key().to_owned()));
+    step.notice(Notice::MovedOffline {
+        by: actor.id.clone(),
+        channel,
+        address,
+    });
+    Ok(())
+}
+
+fn close(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    note: Option<String>,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    open_case(&step.case)?;
+    let pending: Vec<String> = step
+        .case
+        .drafts
+        .iter()
+        .filter(|d| d.state.awaits_decision())
+        .map(|d| d.id.clone())
+        .collect();
+    if !pending.is_empty() {
+        return Err(Refusal::DraftsPending {
+            case: step.case.number,
+            drafts: pending,
+        });
+    }
+    let account = ctx.config.account(&step.case.account);
+    let close_loop = account.map_or(CloseLoop::Offline, |a| a.close_loop);
+    let wants_loop = match close_loop {
+        CloseLoop::Never => false,
+        CloseLoop::Offline => step.case.offline.is_some(),
+        CloseLoop::Always => true,
+    };
+    if wants_loop {
+        // Close the loop where the conversation started: publicly when it was public.
+        let target = step
+            .case
+            .latest_post_of(false)
+            .or_else(|| step.case.latest_post())
+            .cloned();
+        if let (Some(target), Some(account)) = (target, account) {
+            let text = text::fill(&account.close_loop_text, &step.case, &actor.id, None);
+            let kind = if target.kind.is_direct() {
+                DraftKind::Direct
+            } else {
+                DraftKind::Public
+            };
+            draft(step, actor, kind, Purpose::CloseLoop, text, &target, ctx)?;
+        }
+    }
+    let c = step.case();
+    c.status = Status::Closed;
+    c.closed_at = Some(ctx.now);
+    c.snoozed_until = None;
+    step.audit(&actor.id, "closed", note.clone());
+    step.notice(Notice::Closed {
+        by: actor.id.clone(),
+        note,
+    });
+    Ok(())
+}
+
+fn decide(case: &mut Case, draft: &str, state: DraftState, by: &str, ctx: &Ctx<'_>) {
+    if let Some(d) = case.draft_mut(draft) {
+        d.state = state;
+        d.decided_by = Some(by.to_owned());
+        d.decided_at = Some(ctx.now);
+    }
+}
+
+fn reaction(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    draft: &str,
+    emoji: &str,
+    added: bool,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    let approval = &ctx.config.approval;
+    let approve = approval.approve.iter().any(|e| e == emoji);
+    let reject = approval.reject.iter().any(|e| e == emoji);
+    let Some(current) = step.case.draft(draft).cloned() else {
+        return Err(Refusal::UnknownDraft {
+            draft: draft.to_owned(),
+        });
+    };
+    if !approve && !reject {
+        return Ok(());
+    }
+    if !added {
+        // Taking a reaction back before publication withdraws that decision.
+        let own_decision = current.decided_by.as_deref() == Some(actor.id.as_str());
+        let undoable = (approve && current.state == DraftState::Approved && current.needs_approval)
+            || (reject && current.state == DraftState::Rejected);
+        if own_decision && undoable {
+            if let Some(d) = step.case().draft_mut(draft) {
+                d.state = DraftState::Pending;
+                d.decided_by = None;
+                d.decided_at = None;
+            }
+            step.audit(
+                &actor.id,
+                "withdrew decision",
+                Some(format!("draft {draft}")),
+            );
+            step.notice(Notice::Withdrawn {
+                draft: draft.to_owned(),
+                by: actor.id.clone(),
+            });
+        }
+        return Ok(());
+    }
+    if !current.state.awaits_decision() {
+        return Ok(());
+    }
+    if approve && current.author == actor.id && !approval.allow_self_approval {
+        return Err(Refusal::SelfApproval {
+            draft: draft.to_owned(),
+        });
+    }
+    // Only configured approvers count; anyone else's reaction is just a reaction.
+    if !actor.approver {
+        return Ok(());
+    }
+    if approve {
+        decide(step.case(), draft, DraftState::Approved, &actor.id, ctx);
+        step.audit(&actor.id, "approved", Some(format!("draft {draft}")));
+        step.notice(Notice::Approved {
+            draft: draft.to_owned(),
+            by: actor.id.clone(),
+        });
+        step.effect(Effect::Publish {
+            draft: draft.to_owned(),
+        });
+    } else {
+        decide(step.case(), draft, DraftState::Rejected, &actor.id, ctx);
+        step.audit(&actor.id, "rejected", Some(format!("draft {draft}")));
+        step.notice(Notice::Rejected {
+            draft: draft.to_owned(),
+            by: actor.id.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
+    match outcome {
+        Outcome::CardPosted { thread, card } => {
+            step.case().chat = Some(super::ChatThread { thread, card });
+        }
+        Outcome::DraftShown { draft, message } => {
+            if let Some(d) = step.case().draft_mut(&draft) {
+                d.chat_message = Some(message);
+            }
+        }
+        Outcome::Published { draft, id } => {
+            let now = step.now;
+            let c = step.case();
+            let Some(d) = c.draft_mut(&draft) else {
+                return;
+            };
+            if d.state == DraftState::Published {
+                return;
+            }
+            // The network has it: that is the truth, whatever was decided since.
+            d.state = DraftState::Published;
+            d.published_id = Some(id.clone());
+            d.published_at = Some(now);
+            d.error = None;
+            let purpose = d.purpose.clone();
+            if c.sla.first_response_at.is_none() {
+                c.sla.first_response_at = Some(now);
+            }
+            if purpose != Purpose::CloseLoop
+                && purpose != Purpose::OfflineInvite
+                && matches!(c.status, Status::New | Status::Open)
+            {
+                c.status = Status::Waiting;
+            }
+            step.audit(BOT, "published", Some(format!("draft {draft} as {id}")));
+            step.notice(Notice::Published { draft });
+        }
+        Outcome::PublishFailed { draft, reason } => {
+            let Some(d) = step.case().draft_mut(&draft) else {
+                return;
+            };
+            if d.state == DraftState::Published {
+                return;
+            }
+            d.state = DraftState::Failed;
+            d.error = Some(reason.clone());
+            step.audit(
+                BOT,
+                "publish failed",
+                Some(format!("draft {draft}: {reason}")),
+            );
+            step.notice(Notice::PublishFailed { draft });
+        }
+    }
+}
+
+fn sweep(step: &mut Step<'_>) {
+    let now = step.now;
+    if step.case.snoozed_until.is_some_and(|until| until <= now) {
+        step.case().snoozed_until = None;
+        step.audit(BOT, "snooze over", None);
+        step.notice(Notice::SnoozeOver);
+    }
+    let c = &step.case;
+    if c.status != Status::Closed
+        && !c.sla.breached
+        && c.sla.first_response_at.is_none()
+        && c.sla.first_response_due <= now
+    {
+        step.case().sla.breached = true;
+        step.audit(BOT, "sla breached", Some("first response".to_owned()));
+        step.notice(Notice::SlaBreached);
+    }
+}

@@ -1,0 +1,364 @@
+//! The case engine: every workflow rule of carebridge, as pure functions.
+//!
+//! `ingest` turns a social post into a new, joined or reopened case;
+//! `apply` takes a case and one input (an agent's command, a reaction, the
+//! result of an effect, a timed sweep) and returns the new case, the effects to
+//! perform and the audit lines to keep — or a [`Refusal`] that says what to
+//! change. The engine must not do I/O, read clocks, spawn tasks or know about
+//! any chat or network API: time comes in through [`Ctx::now`], and the only
+//! outside knowledge it may ask for goes through [`Lookup`].
+
+mod apply;
+mod ingest;
+pub mod model;
+mod routing;
+pub mod rules;
+pub mod sla;
+pub mod twitter_text;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+
+pub use apply::apply;
+pub use ingest::{Ingested, ingest};
+pub use model::*;
+
+/// What the engine may ask about the world outside one case. The store
+/// implements it; tests use a set.
+pub trait Lookup {
+    /// Has this account already published exactly this text (NFC-normalized)?
+    fn published_on_account(&self, account: &str, text: &str) -> bool;
+}
+
+/// Everything the engine knows besides the case and the input.
+pub struct Ctx<'a> {
+    pub now: DateTime<Utc>,
+    pub config: &'a Config,
+    pub lookup: &'a dyn Lookup,
+}
+
+/// An agent command, already parsed and typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Claim,
+    Unclaim,
+    Assign {
+        user: String,
+    },
+    Reply {
+        text: String,
+    },
+    Dm {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Canned {
+        name: String,
+    },
+    Escalate {
+        team: String,
+        reason: Option<String>,
+    },
+    Offline {
+        channel: OfflineChannel,
+        address: Option<String>,
+    },
+    Close {
+        note: Option<String>,
+    },
+    Reopen,
+    Recall,
+    Retry,
+    Tag {
+        label: String,
+    },
+    Snooze {
+        duration: Duration,
+    },
+    Status,
+    Help {
+        command: Option<String>,
+    },
+}
+
+impl Command {
+    /// Every command name, as in `commands/*.toml`.
+    pub const NAMES: [&'static str; 17] = [
+        "claim", "unclaim", "assign", "reply", "dm", "note", "canned", "escalate", "offline",
+        "close", "reopen", "recall", "retry", "tag", "snooze", "status", "help",
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Claim => "claim",
+            Command::Unclaim => "unclaim",
+            Command::Assign { .. } => "assign",
+            Command::Reply { .. } => "reply",
+            Command::Dm { .. } => "dm",
+            Command::Note { .. } => "note",
+            Command::Canned { .. } => "canned",
+            Command::Escalate { .. } => "escalate",
+            Command::Offline { .. } => "offline",
+            Command::Close { .. } => "close",
+            Command::Reopen => "reopen",
+            Command::Recall => "recall",
+            Command::Retry => "retry",
+            Command::Tag { .. } => "tag",
+            Command::Snooze { .. } => "snooze",
+            Command::Status => "status",
+            Command::Help { .. } => "help",
+        }
+    }
+}
+
+/// Who may run a command (from its spec in `commands/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Permission {
+    Anyone,
+    Agent,
+    Approver,
+}
+
+/// One thing that happens to a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An agent's command. `in_thread` is false when it came from outside
+    /// the case thread (e.g. `/care note 12 …`), so the thread must be told.
+    Command {
+        actor: Actor,
+        command: Command,
+        required: Permission,
+        in_thread: bool,
+    },
+    /// A plain message in the case thread: an internal note, never sent out.
+    ThreadMessage { actor: Actor, text: String },
+    /// A reaction added to (or removed from) a draft's chat message.
+    Reaction {
+        actor: Actor,
+        draft: String,
+        emoji: String,
+        added: bool,
+    },
+    /// The result of an effect the dispatcher performed.
+    Outcome(Outcome),
+    /// Timed work: wake snoozed cases, mark SLA breaches.
+    Sweep,
+}
+
+/// What the dispatcher reports back after performing an effect.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// The case card was posted for the first time; the thread now exists.
+    CardPosted { thread: String, card: String },
+    /// A draft is shown in the thread as this chat message.
+    DraftShown { draft: String, message: String },
+    /// The network accepted the draft.
+    Published { draft: String, id: String },
+    /// The network refused the draft for good.
+    PublishFailed { draft: String, reason: String },
+}
+
+/// Work for the dispatcher, written to the outbox with the state change that caused it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "effect")]
+pub enum Effect {
+    /// Post the case card (first time) or update it in place.
+    Card,
+    /// Post a notice into the case thread.
+    Thread { notice: Notice },
+    /// Show a draft in the thread (asking approvers to react when it needs approval).
+    ShowDraft { draft: String },
+    /// Publish an approved draft to the network. Runs only while the draft is still approved.
+    Publish { draft: String },
+}
+
+/// Something the thread should be told. Rendered to text by `crate::text`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "notice")]
+pub enum Notice {
+    CustomerPost {
+        post: String,
+    },
+    Reopened {
+        by: String,
+    },
+    Claimed {
+        by: String,
+    },
+    Unclaimed {
+        by: String,
+        previous: String,
+    },
+    Assigned {
+        by: String,
+        to: String,
+    },
+    Note {
+        by: String,
+        text: String,
+    },
+    Escalated {
+        by: String,
+        team: String,
+        reason: Option<String>,
+    },
+    Approved {
+        draft: String,
+        by: String,
+    },
+    Rejected {
+        draft: String,
+        by: String,
+    },
+    Withdrawn {
+        draft: String,
+        by: String,
+    },
+    Recalled {
+        draft: String,
+        by: String,
+    },
+    Published {
+        draft: String,
+    },
+    PublishFailed {
+        draft: String,
+    },
+    MovedOffline {
+        by: String,
+        channel: OfflineChannel,
+        address: Option<String>,
+    },
+    Closed {
+        by: String,
+        note: Option<String>,
+    },
+    Tagged {
+        by: String,
+        label: String,
+    },
+    Snoozed {
+        by: String,
+        until: DateTime<Utc>,
+    },
+    SnoozeOver,
+    SlaBreached,
+}
+
+/// An answer for the person who acted only (not the thread), e.g. `status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Status,
+    Help { command: Option<String> },
+}
+
+/// The result of one engine step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub case: Case,
+    pub effects: Vec<Effect>,
+    pub audit: Vec<AuditEntry>,
+    pub answer: Option<Answer>,
+}
+
+impl Transition {
+    /// Nothing to store: the case did not change and nothing is to be done.
+    pub fn is_noop(&self, before: &Case) -> bool {
+        self.effects.is_empty() && self.audit.is_empty() && self.case == *before
+    }
+}
+
+/// Why the engine refused an input, with what the person should change.
+/// Rendered to text by `crate::text::refusal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed {
+        command: &'static str,
+        needs: Permission,
+    },
+    ClaimedBy {
+        case: u64,
+        owner: String,
+    },
+    AlreadyYours {
+        case: u64,
+    },
+    NotClaimed {
+        case: u64,
+    },
+    NotYours {
+        case: u64,
+        owner: String,
+    },
+    Closed {
+        case: u64,
+    },
+    NotClosed {
+        case: u64,
+    },
+    EmptyText,
+    TooLong {
+        platform: Platform,
+        count: usize,
+        limit: usize,
+        unit: rules::Unit,
+    },
+    InvalidCharacters {
+        platform: Platform,
+    },
+    DuplicateText {
+        platform: Platform,
+    },
+    DmNotAllowed,
+    DmUnsupported {
+        platform: Platform,
+    },
+    WindowClosed {
+        platform: Platform,
+        hours: i64,
+        last: DateTime<Utc>,
+    },
+    PrivateReplyUsed {
+        post: String,
+    },
+    UnknownCanned {
+        name: String,
+        available: Vec<String>,
+    },
+    NoPendingDraft {
+        case: u64,
+    },
+    NoFailedDraft {
+        case: u64,
+    },
+    DraftsPending {
+        case: u64,
+        drafts: Vec<String>,
+    },
+    UnknownDraft {
+        draft: String,
+    },
+    SelfApproval {
+        draft: String,
+    },
+    AlreadyOffline {
+        case: u64,
+        channel: OfflineChannel,
+    },
+    AlreadyTagged {
+        label: String,
+    },
+    SnoozeTooShort,
+    UnknownAccount {
+        account: String,
+    },
+    NothingToAnswer {
+        case: u64,
+    },
+}

@@ -1,0 +1,447 @@
+//! The case data model: social posts coming in, cases, drafts, audit entries.
+//!
+//! Owns the shapes that the engine reads and writes and that the store persists
+//! as JSON. Must not hold workflow rules (those live in the engine's other
+//! modules) and must not do I/O.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A social network a post comes from (and a reply goes back to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    X,
+    Facebook,
+    Instagram,
+    Mastodon,
+    Bluesky,
+    Webhook,
+    Demo,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 7] = [
+        Platform::X,
+        Platform::Facebook,
+        Platform::Instagram,
+        Platform::Mastodon,
+        Platform::Bluesky,
+        Platform::Webhook,
+        Platform::Demo,
+    ];
+
+    /// The config/JSON spelling (`x`, `facebook`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Platform::X => "x",
+            Platform::Facebook => "facebook",
+            Platform::Instagram => "instagram",
+            Platform::Mastodon => "mastodon",
+            Platform::Bluesky => "bluesky",
+            Platform::Webhook => "webhook",
+            Platform::Demo => "demo",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// What kind of post the customer made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostKind {
+    Mention,
+    Comment,
+    DirectMessage,
+}
+
+impl PostKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            PostKind::Mention => "mention",
+            PostKind::Comment => "comment",
+            PostKind::DirectMessage => "direct_message",
+        }
+    }
+
+    pub fn is_direct(self) -> bool {
+        self == PostKind::DirectMessage
+    }
+}
+
+/// Whether the network lets the brand message the author privately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CanDm {
+    Yes,
+    No,
+    #[default]
+    Unknown,
+}
+
+/// How urgent a case is; sets its first-response target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Urgency {
+    pub fn key(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Normal => "normal",
+            Urgency::High => "high",
+            Urgency::Urgent => "urgent",
+        }
+    }
+}
+
+/// Per-account approval policy for drafts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalMode {
+    /// Every draft waits for an approver (trusted agents excepted).
+    Always,
+    /// Drafts are published as soon as they pass the reply rules.
+    Never,
+    /// Only a case's first published reply needs approval.
+    FirstReply,
+}
+
+/// Where a conversation moves when it goes offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfflineChannel {
+    Email,
+    Sms,
+    Dm,
+}
+
+impl OfflineChannel {
+    pub fn key(self) -> &'static str {
+        match self {
+            OfflineChannel::Email => "email",
+            OfflineChannel::Sms => "sms",
+            OfflineChannel::Dm => "dm",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "email" => Some(OfflineChannel::Email),
+            "sms" => Some(OfflineChannel::Sms),
+            "dm" => Some(OfflineChannel::Dm),
+            _ => None,
+        }
+    }
+}
+
+/// The customer as the network knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    /// The network's stable id for the person.
+    pub id: String,
+    /// Handle without a leading `@`.
+    pub handle: String,
+    /// Display name, if the network gives one.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl Author {
+    /// The name to greet them by: display name, else handle.
+    pub fn greeting_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.handle)
+    }
+}
+
+/// One customer post as a social connector delivers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialPost {
+    pub platform: Platform,
+    /// Id of the configured brand account the post reached.
+    pub account: String,
+    /// The network's id for this post.
+    pub id: String,
+    /// The network's conversation/thread id (the root post for public threads).
+    pub conversation_id: String,
+    pub author: Author,
+    pub kind: PostKind,
+    pub text: String,
+    #[serde(default)]
+    pub permalink: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub can_dm: CanDm,
+    /// The latest time the network accepts a reply to this post, if it has such a window.
+    #[serde(default)]
+    pub reply_by: Option<DateTime<Utc>>,
+}
+
+impl SocialPost {
+    /// Key for deduplication: a post is ingested once per account.
+    pub fn dedupe_key(&self) -> String {
+        format!("{}/{}/{}", self.platform, self.account, self.id)
+    }
+
+    /// Key that groups posts into one case: same author in the same
+    /// conversation, or any DM from the same author to the same account.
+    pub fn conversation_key(&self) -> String {
+        let conversation = if self.kind.is_direct() {
+            "dm"
+        } else {
+            self.conversation_id.as_str()
+        };
+        format!(
+            "{}/{}/{}/{}",
+            self.platform, self.account, self.author.id, conversation
+        )
+    }
+}
+
+/// A case's lifecycle state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nobody owns it yet.
+    New,
+    /// Claimed by an agent.
+    Open,
+    /// We answered; waiting on the customer.
+    Waiting,
+    /// Moved to a private channel.
+    Offline,
+    Closed,
+}
+
+impl Status {
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Waiting => "waiting",
+            Status::Offline => "offline",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        [
+            Status::New,
+            Status::Open,
+            Status::Waiting,
+            Status::Offline,
+            Status::Closed,
+        ]
+        .into_iter()
+        .find(|s| s.key() == key)
+    }
+}
+
+/// Who escalated a case, to whom and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub team: String,
+    pub reason: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// First-response clock of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sla {
+    /// When the first public answer is due.
+    pub first_response_due: DateTime<Utc>,
+    /// When we first published an answer (None until then).
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// Set by the sweep once the due time passed without an answer.
+    #[serde(default)]
+    pub breached: bool,
+}
+
+/// Where the conversation went when the case moved offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offline {
+    pub channel: OfflineChannel,
+    pub address: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A customer post as kept in the case timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePost {
+    pub id: String,
+    pub kind: PostKind,
+    pub text: String,
+    pub conversation_id: String,
+    pub permalink: Option<String>,
+    /// When the customer posted it.
+    pub at: DateTime<Utc>,
+    /// When we ingested it.
+    pub received_at: DateTime<Utc>,
+    pub reply_by: Option<DateTime<Utc>>,
+}
+
+/// Whether a draft goes out publicly or privately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DraftKind {
+    /// A public reply under the customer's post.
+    Public,
+    /// A private/direct message.
+    Direct,
+}
+
+/// Why a draft exists; decides what publishing it means for the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "name")]
+pub enum Purpose {
+    Reply,
+    Canned(String),
+    OfflineInvite,
+    CloseLoop,
+}
+
+/// Where a draft is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DraftState {
+    Pending,
+    Approved,
+    Rejected,
+    Recalled,
+    Published,
+    Failed,
+}
+
+impl DraftState {
+    /// An approver may still decide on it.
+    pub fn awaits_decision(self) -> bool {
+        self == DraftState::Pending
+    }
+}
+
+/// An outgoing message to the customer. Every one is a draft first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// `<case>.<n>`, e.g. `12.3`: short enough to type in the console.
+    pub id: String,
+    pub kind: DraftKind,
+    pub purpose: Purpose,
+    pub text: String,
+    /// The customer post it answers.
+    pub in_reply_to: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub state: DraftState,
+    pub needs_approval: bool,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub published_id: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    /// The chat message that shows the draft (reactions on it decide it).
+    pub chat_message: Option<String>,
+}
+
+/// The chat thread a case lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatThread {
+    /// Thread id in the chat (Slack `thread_ts`, Discord thread id, console case tag).
+    pub thread: String,
+    /// The case card message, updated in place.
+    pub card: String,
+}
+
+/// A case: one customer conversation, worked in one chat thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub number: u64,
+    pub status: Status,
+    pub platform: Platform,
+    pub account: String,
+    pub author: Author,
+    /// Conversation of the opening post.
+    pub conversation_id: String,
+    pub kind: PostKind,
+    pub queue: String,
+    pub urgency: Urgency,
+    pub tags: BTreeSet<String>,
+    pub assignee: Option<String>,
+    pub escalation: Option<Escalation>,
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub sla: Sla,
+    pub offline: Option<Offline>,
+    pub can_dm: CanDm,
+    pub posts: Vec<CasePost>,
+    pub drafts: Vec<Draft>,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub chat: Option<ChatThread>,
+    /// How many drafts were ever made on this case (for draft ids).
+    pub draft_count: u32,
+}
+
+impl Case {
+    pub fn draft(&self, id: &str) -> Option<&Draft> {
+        self.drafts.iter().find(|d| d.id == id)
+    }
+
+    pub fn draft_mut(&mut self, id: &str) -> Option<&mut Draft> {
+        self.drafts.iter_mut().find(|d| d.id == id)
+    }
+
+    pub fn latest_post(&self) -> Option<&CasePost> {
+        self.posts.last()
+    }
+
+    pub fn latest_post_of(&self, direct: bool) -> Option<&CasePost> {
+        self.posts
+            .iter()
+            .rev()
+            .find(|p| p.kind.is_direct() == direct)
+    }
+
+    pub fn has_published(&self) -> bool {
+        self.drafts.iter().any(|d| d.state == DraftState::Published)
+    }
+}
+
+/// One line of a case's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// User id, `customer`, or `carebridge` for the bot itself.
+    pub actor: String,
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+/// The person acting through a chat surface, with what the chat config says they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: String,
+    /// Part of the team (may work cases).
+    pub agent: bool,
+    /// May approve drafts.
+    pub approver: bool,
+}
+
+/// Actor names used in audit entries for non-people.
+pub const CUSTOMER: &str = "customer";
+pub const BOT: &str = "carebridge";

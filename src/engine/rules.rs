@@ -1,0 +1,269 @@
+//! What each network accepts as a reply: length limits and how they are
+//! counted, direct-message availability and messaging windows, duplicates.
+//!
+//! Checked when a draft is made, before anyone is asked to approve it, so an
+//! approver never approves something the network will refuse. Pure: no I/O;
+//! the account's settings and the time come in as arguments.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::model::{CanDm, Case, CasePost, DraftKind, DraftState, Platform, PostKind};
+use super::{Lookup, Refusal, twitter_text};
+use crate::config::AccountConfig;
+
+/// How a network counts the length of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// twitter-text v3 weighted length (URLs 23, CJK and emoji 2).
+    Weighted,
+    /// Unicode scalar values, every URL counted as 23 (Mastodon).
+    CharsUrl23,
+    /// User-perceived characters (Bluesky).
+    Graphemes,
+    /// Unicode scalar values.
+    Chars,
+}
+
+/// A length limit as a network applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: usize,
+    pub unit: Unit,
+}
+
+/// The platform whose rules apply to an account: demo accounts simulate one.
+pub fn rules_platform(account: Option<&AccountConfig>, fallback: Platform) -> Platform {
+    account.map_or(fallback, AccountConfig::platform)
+}
+
+/// The reply limit of a platform for a public reply or a direct message.
+pub fn limit(platform: Platform, kind: DraftKind, max_override: Option<usize>) -> Limit {
+    let (max, unit) = match (platform, kind) {
+        (Platform::X, DraftKind::Public) => (twitter_text::MAX_WEIGHTED_LENGTH, Unit::Weighted),
+        // X DMs are plain text up to 10,000 characters.
+        (Platform::X, DraftKind::Direct) => (10_000, Unit::Chars),
+        (Platform::Mastodon, _) => (500, Unit::CharsUrl23),
+        (Platform::Bluesky, _) => (300, Unit::Graphemes),
+        (Platform::Facebook, DraftKind::Public) => (8_000, Unit::Chars),
+        (Platform::Facebook, DraftKind::Direct) => (2_000, Unit::Chars),
+        (Platform::Instagram, DraftKind::Public) => (2_200, Unit::Chars),
+        (Platform::Instagram, DraftKind::Direct) => (1_000, Unit::Chars),
+        (Platform::Webhook | Platform::Demo, _) => (10_000, Unit::Chars),
+    };
+    Limit {
+        max: max_override.unwrap_or(max),
+        unit,
+    }
+}
+
+/// Length of `text` in `unit`.
+pub fn count(text: &str, unit: Unit) -> usize {
+    match unit {
+        Unit::Weighted => twitter_text::measure(text).weighted,
+        Unit::Graphemes => text.nfc().collect::<String>().graphemes(true).count(),
+        Unit::Chars => text.chars().count(),
+        Unit::CharsUrl23 => {
+            text
+            .split_whitespace()
+            .map(|word| {
+                if word.starts_with("http://") || word.starts_with("https://") {
+                    23
+                } else {
+                    word.chars().count()
+                }
+            })
+            .sum::<usize>()
+            // split_whitespace drops the separators; each still counts one.
+            + whitespace_runs(text)
+        }
+    }
+}
+
+fn whitespace_runs(text: &str) -> usize {
+    text.chars().filter(|c| c.is_whitespace()).count()
+}
+
+/// NFC form used to compare texts for duplicates.
+pub fn normalized(text: &str) -> String {
+    text.trim().nfc().collect()
+}
+
+/// Checks a draft's text against the platform's rules.
+pub fn check_text(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    kind: DraftKind,
+    text: &str,
+    lookup: &dyn Lookup,
+) -> Result<(), Refusal> {
+    let platform = rules_platform(account, case.platform);
+    if text.trim().is_empty() {
+        return Err(Refusal::EmptyText);
+    }
+    let limit = limit(platform, kind, account.and_then(|a| a.max_length));
+    let counted = count(text, limit.unit);
+    if counted > limit.max {
+        return Err(Refusal::TooLong {
+            platform,
+            count: counted,
+            limit: limit.max,
+            unit: limit.unit,
+        });
+    }
+    if platform == Platform::X && kind == DraftKind::Public {
+        if !twitter_text::measure(text).valid {
+            return Err(Refusal::InvalidCharacters { platform });
+        }
+        // X refuses a post whose text this account already posted.
+        let text = normalized(text);
+        let in_flight = case.drafts.iter().any(|d| {
+            d.kind == DraftKind::Public
+                && matches!(
+                    d.state,
+                    DraftState::Pending | DraftState::Approved | DraftState::Published
+                )
+                && normalized(&d.text) == text
+        });
+        if in_flight || lookup.published_on_account(&case.account, &text) {
+            return Err(Refusal::DuplicateText { platform });
+        }
+    }
+    Ok(())
+}
+
+/// Hours of the Messenger/Instagram messaging window for this account.
+fn messaging_window_hours(account: Option<&AccountConfig>) -> i64 {
+    if account.is_some_and(|a| a.human_agent_tag) {
+        7 * 24
+    } else {
+        24
+    }
+}
+
+/// Private replies to a Facebook/Instagram comment are allowed for 7 days.
+const PRIVATE_REPLY_HOURS: i64 = 7 * 24;
+
+/// Checks that a direct message to the author of `target` is possible now.
+pub fn check_direct(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    target: &CasePost,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let platform = rules_platform(account, case.platform);
+    match platform {
+        Platform::Bluesky | Platform::Webhook | Platform::Demo => {
+            return Err(Refusal::DmUnsupported { platform });
+        }
+        Platform::X | Platform::Mastodon => {}
+        Platform::Facebook | Platform::Instagram => {
+            if target.kind == PostKind::DirectMessage {
+                let hours = messaging_window_hours(account);
+                let last = case
+                    .latest_post_of(true)
+                    .map_or(target.at, |p| p.at.max(target.at));
+                if now - last > TimeDelta::hours(hours) {
+                    return Err(Refusal::WindowClosed {
+                        platform,
+                        hours,
+                        last,
+                    });
+                }
+            } else {
+                // A DM answering a comment is a "private reply": one per comment, within 7 days.
+                if now - target.at > TimeDelta::hours(PRIVATE_REPLY_HOURS) {
+                    return Err(Refusal::WindowClosed {
+                        platform,
+                        hours: PRIVATE_REPLY_HOURS,
+                        last: target.at,
+                    });
+                }
+                let used = case.drafts.iter().any(|d| {
+                    d.kind == DraftKind::Direct
+                        && d.in_reply_to == target.id
+                        && !matches!(
+                            d.state,
+                            DraftState::Rejected | DraftState::Recalled | DraftState::Failed
+                        )
+                });
+                if used {
+                    return Err(Refusal::PrivateReplyUsed {
+                        post: target.id.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if case.can_dm == CanDm::No && target.kind != PostKind::DirectMessage {
+        return Err(Refusal::DmNotAllowed);
+    }
+    if let Some(by) = target.reply_by
+        && now > by
+    {
+        return Err(Refusal::WindowClosed {
+            platform,
+            hours: (by - target.at).num_hours(),
+            last: target.at,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a public reply to `target` is still possible (the network's own window).
+pub fn check_public(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    target: &CasePost,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    match target.reply_by {
+        Some(by) if now > by => Err(Refusal::WindowClosed {
+            platform: rules_platform(account, case.platform),
+            hours: (by - target.at).num_hours(),
+            last: target.at,
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mastodon_counts_urls_as_23() {
+        // platforms.md test vector 7.
+        assert_eq!(
+            count("a https://x.example/very/long/url", Unit::CharsUrl23),
+            25
+        );
+    }
+
+    #[test]
+    fn bluesky_counts_graphemes() {
+        assert_eq!(count("👨‍👩‍👧‍👦 hi", Unit::Graphemes), 4);
+        assert_eq!(count("e\u{301}", Unit::Graphemes), 1);
+    }
+
+    #[test]
+    fn limits_per_platform_and_kind() {
+        assert_eq!(limit(Platform::X, DraftKind::Public, None).max, 280);
+        assert_eq!(
+            limit(Platform::Mastodon, DraftKind::Public, Some(1000)).max,
+            1000
+        );
+        assert_eq!(limit(Platform::Bluesky, DraftKind::Public, None).max, 300);
+        assert_eq!(limit(Platform::Facebook, DraftKind::Public, None).max, 8000);
+        assert_eq!(
+            limit(Platform::Instagram, DraftKind::Public, None).max,
+            2200
+        );
+        assert_eq!(
+            limit(Platform::Instagram, DraftKind::Direct, None).max,
+            1000
+        );
+        assert_eq!(limit(Platform::Facebook, DraftKind::Direct, None).max, 2000);
+    }
+}

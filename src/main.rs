@@ -1,0 +1,195 @@
+//! The `carebridge` binary: parses the command line, sets up logging, and
+//! hands over to the library. Exit codes: 0 ok, 1 runtime failure, 2 bad
+//! usage or bad config.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use carebridge::cli::{self, Format};
+use carebridge::commands::Specs;
+use carebridge::config::{ChatKind, Config};
+use carebridge::engine::Status;
+use carebridge::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "carebridge",
+    version,
+    about = "A brand's social inboxes in team chat: every customer post becomes a case worked in one thread."
+)]
+struct Cli {
+    /// The bot's config file; the data dir is found from it.
+    #[arg(long, global = true, default_value = "bot.toml")]
+    config: PathBuf,
+    /// Log format on stderr (RUST_LOG sets the level).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot until SIGINT/SIGTERM (or, with the console chat, the end of input).
+    Run,
+    /// Validate the config: exit 0, or 2 with one line per problem.
+    CheckConfig,
+    /// Read cases from the store (the bot must be stopped).
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+    /// Print every case, one per line (the bot must be stopped).
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+        format: Format,
+    },
+    /// Print registration artifacts generated from commands/.
+    Manifest {
+        #[arg(value_enum)]
+        target: ManifestTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// One line per case.
+    List {
+        /// Only cases in this status (new, open, waiting, offline, closed).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<Status>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case with its posts, drafts and audit trail.
+    Show {
+        number: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ManifestTarget {
+    Slack,
+    Discord,
+}
+
+fn parse_status(raw: &str) -> Result<Status, String> {
+    Status::from_key(raw)
+        .ok_or_else(|| format!("`{raw}` is not one of new, open, waiting, offline, closed"))
+}
+
+fn init_logging(format: LogFormat, console_chat: bool) {
+    use tracing_subscriber::EnvFilter;
+    // With the console chat, stdout is the chat: keep the log on stderr quiet
+    // unless RUST_LOG asks for more.
+    let default = if console_chat { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|errors| {
+        eprintln!("{errors}");
+        ExitCode::from(2)
+    })
+}
+
+fn load_specs() -> Result<Specs, ExitCode> {
+    // The specs are compiled in; a broken one is a build defect, but say so plainly.
+    Specs::load().map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(1)
+    })
+}
+
+fn failed(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(1)
+}
+
+fn open_store(config: &Config) -> Result<Store, ExitCode> {
+    Store::open_existing(&config.bot.data_dir).map_err(failed)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+fn real_main(cli: Cli) -> Result<(), ExitCode> {
+    // Locked only by the commands that print a report: `run` prints through
+    // the console chat, which takes the lock itself.
+    let stdout = || std::io::stdout().lock();
+    match cli.command {
+        Command::CheckConfig => {
+            let config = load_config(&cli.config)?;
+            println!(
+                "{}: ok ({} account(s), chat {:?}, data in {})",
+                cli.config.display(),
+                config.accounts.len(),
+                config.chat.kind,
+                config.bot.data_dir.display()
+            );
+            Ok(())
+        }
+        Command::Run => {
+            let config = load_config(&cli.config)?;
+            init_logging(cli.log_format, config.chat.kind == ChatKind::Console);
+            let specs = load_specs()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(failed)?;
+            runtime
+                .block_on(carebridge::runtime::run(config, specs))
+                .map_err(|e| failed(format!("{e:#}")))
+        }
+        Command::Cases { command } => {
+            let config = load_config(&cli.config)?;
+            let store = open_store(&config)?;
+            match command {
+                CasesCommand::List { status, json } => {
+                    cli::list(&store, status, json, &mut stdout())
+                }
+                CasesCommand::Show { number, json } => {
+                    cli::show(&store, number, json, &mut stdout())
+                }
+            }
+            .map_err(failed)
+        }
+        Command::Export { format } => {
+            let config = load_config(&cli.config)?;
+            let store = open_store(&config)?;
+            cli::export(&store, format, &mut stdout()).map_err(failed)
+        }
+        Command::Manifest { target } => {
+            let specs = load_specs()?;
+            let value = match target {
+                ManifestTarget::Slack => specs.slack_manifest("carebridge"),
+                ManifestTarget::Discord => specs.discord_commands(),
+            };
+            let text = serde_json::to_string_pretty(&value).map_err(failed)?;
+            println!("{text}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The demo network: replays a bundled (or configured) feed of realistic
+//! customer posts and records what would have been published.
+//!
+//! A demo account simulates one real network (`simulate = "x"`), so the
+//! engine applies that network's reply rules. The source persists its
+//! position in the feed with each ingested post, so a restart neither loses
+//! nor repeats posts. The publisher writes to a journal in the data dir
+//! (`demo-published.jsonl`) keyed by draft: a retried publication finds the
+//! earlier one, as a real network lookup would.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::{PublishRequest, Publisher};
+use crate::config::{AccountConfig, DemoSource};
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::{Author, CanDm, Platform, PostKind, SocialPost};
+use crate::journal::Journal;
+use crate::service::Service;
+
+/// The bundled feed: a morning of customer posts across networks.
+const BUNDLED_FEED: &str = include_str!("demo_feed.jsonl");
+
+/// One line of a demo feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedPost {
+    pub id: String,
+    /// Which simulated network the post belongs to; lines for other networks
+    /// are left to the demo account simulating that one. Optional in a
+    /// custom feed, where every line goes to the account that names the feed.
+    #[serde(default)]
+    pub platform: Option<Platform>,
+    /// Conversation id; defaults to the post's own id (a new thread).
+    #[serde(default)]
+    pub conversation: Option<String>,
+    pub kind: PostKind,
+    pub author: Author,
+    pub text: String,
+    #[serde(default)]
+    pub can_dm: CanDm,
+    #[serde(default)]
+    pub permalink: Option<String>,
+}
+
+impl FeedPost {
+    fn to_post(&self, account: &str) -> SocialPost {
+        SocialPost {
+            platform: Platform::Demo,
+            account: account.to_owned(),
+            id: self.id.clone(),
+            conversation_id: self.conversation.clone().unwrap_or_else(|| self.id.clone()),
+            author: self.author.clone(),
+            kind: self.kind,
+            text: self.text.clone(),
+            permalink: self.permalink.clone(),
+            created_at: Utc::now(),
+            can_dm: self.can_dm,
+            reply_by: None,
+        }
+    }
+}
+
+/// Parses a feed; malformed lines are logged and skipped.
+pub fn parse_feed(text: &str, origin: &str) -> Vec<FeedPost> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .filter_map(|(n, line)| match serde_json::from_str::<FeedPost>(line) {
+            Ok(post) => Some(post),
+            Err(error) => {
+                tracing::warn!(feed = origin, line = n + 1, %error, "Skipping a malformed demo feed line.");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The posts a demo account replays.
+pub fn feed_for(demo: &DemoSource) -> std::io::Result<Vec<FeedPost>> {
+    match &demo.feed {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)?;
+            Ok(parse_feed(&text, &path.display().to_string()))
+        }
+        None => Ok(parse_feed(BUNDLED_FEED, "bundled")
+            .into_iter()
+            .filter(|p| p.platform == Some(demo.platform))
+            .collect()),
+    }
+}
+
+/// Replays the account's feed into the service until it ends or shutdown.
+/// Returns the number of posts replayed in this run.
+pub async fn run_source(
+    service: Arc<Service>,
+    account: AccountConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> usize {
+    let Some(demo) = account.demo() else {
+        return 0;
+    };
+    let posts = match feed_for(demo) {
+        Ok(posts) => posts,
+        Err(error) => {
+            tracing::error!(account = %account.id, %error, "Cannot read the demo feed.");
+            return 0;
+        }
+    };
+    let cursor_key = format!("demo:{}", account.id);
+    let start = match service.store().cursor(&cursor_key) {
+        Ok(c) => c.and_then(|c| c.parse::<usize>().ok()).unwrap_or(0),
+        Err(error) => {
+            tracing::error!(account = %account.id, %error, "Cannot read the demo cursor.");
+            return 0;
+        }
+    };
+    let mut replayed = 0;
+    for (index, feed_post) in posts.iter().enumerate().skip(start) {
+        if index > start || start > 0 {
+            tokio::select! {
+                _ = tokio::time::sleep(demo.pace) => {}
+                _ = shutdown.changed() => return replayed,
+            }
+        }
+        if *shutdown.borrow() {
+            return replayed;
+        }
+        let post = feed_post.to_post(&account.id);
+        let cursor = Some((cursor_key.clone(), (index + 1).to_string()));
+        match service.ingest(&post, cursor, Utc::now()) {
+            Ok(result) => {
+                replayed += 1;
+                tracing::info!(account = %account.id, post = %post.id, ?result, "Demo post ingested.");
+            }
+            Err(error) => {
+                tracing::error!(account = %account.id, post = %post.id, %error, "Cannot store a demo post; stopping this feed.");
+                return replayed;
+            }
+        }
+    }
+    tracing::info!(account = %account.id, "Demo feed finished.");
+    replayed
+}
+
+/// Records publications instead of sending them.
+pub struct DemoPublisher {
+    journal: Arc<Journal>,
+}
+
+impl DemoPublisher {
+    /// Opens the shared journal of all demo accounts in the data dir.
+    pub fn open(data_dir: &Path) -> std::io::Result<Arc<Journal>> {
+        Journal::open(&data_dir.join("demo-published.jsonl")).map(Arc::new)
+    }
+
+    pub fn new(journal: Arc<Journal>) -> Self {
+        DemoPublisher { journal }
+    }
+}
+
+impl Publisher for DemoPublisher {
+    fn publish<'a>(
+        &'a self,
+        key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(async move {
+            let id = format!("demo:{key}");
+            let record = json!({
+                "id": id,
+                "account": request.account,
+                "case": request.case,
+                "draft": request.draft,
+                "kind": request.kind,
+                "in_reply_to": request.in_reply_to,
+                "to": request.author.handle,
+                "text": request.text,
+                "at": Utc::now().to_rfc3339(),
+            });
+            let recorded = self
+                .journal
+                .record(key, record)
+                .map_err(|e| DeliveryError::retryable(format!("demo journal: {e}")))?;
+            Ok(recorded["id"].as_str().unwrap_or(&id).to_owned())
+        })
+    }
+
+    fn find<'a>(
+        &'a self,
+        key: &'a str,
+        _request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
+        Box::pin(async move {
+            Ok(self
+                .journal
+                .get(key)
+                .and_then(|v| v["id"].as_str().map(str::to_owned)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_feed_parses_and_covers_every_simulated_network() {
+        let posts = parse_feed(BUNDLED_FEED, "bundled");
+        assert_eq!(
+            posts.len(),
+            BUNDLED_FEED
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count()
+        );
+        for platform in [
+            Platform::X,
+            Platform::Facebook,
+            Platform::Instagram,
+            Platform::Mastodon,
+            Platform::Bluesky,
+        ] {
+            assert!(
+                posts.iter().any(|p| p.platform == Some(platform)),
+                "{platform}"
+            );
+        }
+        assert!(posts.iter().any(|p| p.kind == PostKind::DirectMessage));
+        assert!(
+            posts.iter().any(|p| p.conversation.is_some()),
+            "follow-ups in the same conversation"
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped() {
+        let posts = parse_feed(
+            "{not json}\n{\"id\":\"a\",\"kind\":\"mention\",\"author\":{\"id\":\"1\",\"handle\":\"h\"},\"text\":\"t\"}\n",
+            "test",
+        );
+        assert_eq!(posts.len(), 1);
+    }
+}

@@ -1,0 +1,86 @@
+//! The social side: one module per network, each a source of `SocialPost`s
+//! and a publisher of replies.
+//!
+//! Connectors translate; they hold no workflow rules (reply limits, windows
+//! and approvals are the engine's). Which connector serves an account is
+//! chosen by the account's `network` in bot.toml.
+
+pub mod demo;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::{Author, Case, DraftKind};
+
+/// What a publisher needs to send one draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    pub account: String,
+    pub case: u64,
+    pub draft: String,
+    pub kind: DraftKind,
+    pub text: String,
+    /// The customer post it answers.
+    pub in_reply_to: String,
+    pub conversation_id: String,
+    pub author: Author,
+}
+
+impl PublishRequest {
+    pub fn new(case: &Case, draft: &str) -> Option<PublishRequest> {
+        let d = case.draft(draft)?;
+        let conversation_id = case
+            .posts
+            .iter()
+            .find(|p| p.id == d.in_reply_to)
+            .map_or_else(
+                || case.conversation_id.clone(),
+                |p| p.conversation_id.clone(),
+            );
+        Some(PublishRequest {
+            account: case.account.clone(),
+            case: case.number,
+            draft: d.id.clone(),
+            kind: d.kind,
+            text: d.text.clone(),
+            in_reply_to: d.in_reply_to.clone(),
+            conversation_id,
+            author: case.author.clone(),
+        })
+    }
+}
+
+/// Sends replies to a network as the brand account.
+pub trait Publisher: Send + Sync + 'static {
+    /// Publishes; returns the network's id for the new post or message.
+    /// `key` is stable per draft: the same key must never publish twice.
+    fn publish<'a>(
+        &'a self,
+        key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>>;
+    /// Looks for an earlier publication with this key (after an attempt whose
+    /// outcome is unknown).
+    fn find<'a>(
+        &'a self,
+        key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>>;
+}
+
+/// The publishers of all configured accounts, by account id.
+#[derive(Default)]
+pub struct Networks {
+    publishers: HashMap<String, Arc<dyn Publisher>>,
+}
+
+impl Networks {
+    pub fn insert(&mut self, account: &str, publisher: Arc<dyn Publisher>) {
+        self.publishers.insert(account.to_owned(), publisher);
+    }
+
+    pub fn get(&self, account: &str) -> Option<Arc<dyn Publisher>> {
+        self.publishers.get(account).cloned()
+    }
+}

@@ -1,0 +1,506 @@
+//! Every sentence carebridge shows to a person: case cards, thread notices,
+//! refusals, answers, default customer-facing templates.
+//!
+//! Chat adapters call these and only format the result for their surface;
+//! no other module writes user-visible prose. Pure: no I/O. User mentions are
+//! formatted by a callback so each chat can use its own syntax.
+
+pub mod console;
+pub mod usage;
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::engine::rules::Unit;
+use crate::engine::{
+    Answer, BOT, CUSTOMER, Case, Draft, DraftKind, DraftState, Notice, OfflineChannel, Permission,
+    Platform, Purpose, Refusal, Status,
+};
+
+/// Default customer-facing templates (each can be overridden per account in bot.toml).
+pub mod defaults {
+    pub const OFFLINE_EMAIL: &str = "Hi {name}, we'd like to sort this out with you directly. Could you email us at {address} with your case number {case}? Thanks, {agent}";
+    pub const OFFLINE_SMS: &str = "Hi {name}, we'd like to sort this out with you directly. Could you text us at {address} quoting case {case}? Thanks, {agent}";
+    pub const OFFLINE_DM: &str = "Hi {name}, we'd like to sort this out with you privately. Could you send us a direct message quoting case {case}? Thanks, {agent}";
+    pub const CLOSE_LOOP: &str = "Hi {name}, following up here: we've sorted this out with you privately. Thanks for your patience! {agent}";
+}
+
+/// Formats a user id as a mention on the current chat surface.
+pub type Mention<'a> = &'a dyn Fn(&str) -> String;
+
+/// The console/plain-text mention: `@name`.
+pub fn at(user: &str) -> String {
+    format!("@{user}")
+}
+
+/// Fills a template's placeholders: `{name}`, `{handle}`, `{agent}`, `{case}`, `{address}`.
+pub fn fill(template: &str, case: &Case, agent: &str, address: Option<&str>) -> String {
+    template
+        .replace("{name}", case.author.greeting_name())
+        .replace("{handle}", &format!("@{}", case.author.handle))
+        .replace("{agent}", agent)
+        .replace("{case}", &format!("#{}", case.number))
+        .replace("{address}", address.unwrap_or("the address in our profile"))
+}
+
+pub fn platform_name(platform: Platform) -> &'static str {
+    match platform {
+        Platform::X => "X",
+        Platform::Facebook => "Facebook",
+        Platform::Instagram => "Instagram",
+        Platform::Mastodon => "Mastodon",
+        Platform::Bluesky => "Bluesky",
+        Platform::Webhook => "Webhook",
+        Platform::Demo => "Demo",
+    }
+}
+
+fn kind_name(kind: crate::engine::PostKind) -> &'static str {
+    match kind {
+        crate::engine::PostKind::Mention => "mention",
+        crate::engine::PostKind::Comment => "comment",
+        crate::engine::PostKind::DirectMessage => "direct message",
+    }
+}
+
+fn who(user: &str, mention: Mention<'_>) -> String {
+    match user {
+        CUSTOMER => "the customer".to_owned(),
+        BOT => "carebridge".to_owned(),
+        _ => mention(user),
+    }
+}
+
+fn local(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
+}
+
+/// SLA state as the card shows it.
+pub fn sla_state(case: &Case, now: DateTime<Utc>, tz: Tz) -> String {
+    match case.sla.first_response_at {
+        Some(at) if at <= case.sla.first_response_due => "answered in time".to_owned(),
+        Some(_) => "answered late".to_owned(),
+        None if case.status == Status::Closed => "closed unanswered".to_owned(),
+        None if case.sla.breached || now >= case.sla.first_response_due => {
+            format!(
+                "BREACHED (was due {})",
+                local(case.sla.first_response_due, tz)
+            )
+        }
+        None => format!("due {}", local(case.sla.first_response_due, tz)),
+    }
+}
+
+/// The case card: a title and labelled fields, plus the post that opened the case.
+pub struct Card {
+    pub title: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub text: String,
+    pub link: Option<String>,
+}
+
+pub fn card(
+    case: &Case,
+    simulated: Option<Platform>,
+    now: DateTime<Utc>,
+    tz: Tz,
+    mention: Mention<'_>,
+) -> Card {
+    let network = match simulated {
+        Some(p) => format!("{} (demo)", platform_name(p)),
+        None => platform_name(case.platform).to_owned(),
+    };
+    let author = match &case.author.name {
+        Some(name) => format!("{name} (@{})", case.author.handle),
+        None => format!("@{}", case.author.handle),
+    };
+    let mut fields = vec![
+        (
+            "Network",
+            format!("{network} · {} · {}", case.account, kind_name(case.kind)),
+        ),
+        ("Customer", author),
+        ("Status", status_name(case.status).to_owned()),
+        (
+            "Owner",
+            case.assignee
+                .as_deref()
+                .map_or_else(|| "nobody yet".to_owned(), mention),
+        ),
+        ("Urgency", case.urgency.key().to_owned()),
+        ("SLA", sla_state(case, now, tz)),
+    ];
+    if let Some(e) = &case.escalation {
+        fields.push(("Escalated", format!("to {} by {}", e.team, mention(&e.by))));
+    }
+    if let Some(o) = &case.offline {
+        fields.push(("Offline", format!("via {}", o.channel.key())));
+    }
+    if !case.tags.is_empty() {
+        fields.push((
+            "Tags",
+            case.tags.iter().cloned().collect::<Vec<_>>().join(", "),
+        ));
+    }
+    if let Some(until) = case.snoozed_until {
+        fields.push(("Snoozed", format!("until {}", local(until, tz))));
+    }
+    let first = case.posts.first();
+    Card {
+        title: format!("#{} · {} · {}", case.number, network, author_short(case)),
+        fields,
+        text: first.map(|p| p.text.clone()).unwrap_or_default(),
+        link: first.and_then(|p| p.permalink.clone()),
+    }
+}
+
+fn author_short(case: &Case) -> String {
+    format!("@{}", case.author.handle)
+}
+
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::New => "new (unclaimed)",
+        Status::Open => "open",
+        Status::Waiting => "waiting on customer",
+        Status::Offline => "offline",
+        Status::Closed => "closed",
+    }
+}
+
+/// A draft as shown in the thread: what it says and what to do about it.
+pub fn draft(
+    case: &Case,
+    draft: &Draft,
+    approve: &str,
+    reject: &str,
+    mention: Mention<'_>,
+) -> String {
+    let kind = match draft.kind {
+        DraftKind::Public => "public reply",
+        DraftKind::Direct => "direct message",
+    };
+    let purpose = match &draft.purpose {
+        Purpose::Reply => String::new(),
+        Purpose::Canned(name) => format!(" (canned: {name})"),
+        Purpose::OfflineInvite => " (invitation to continue offline)".to_owned(),
+        Purpose::CloseLoop => " (closing the loop)".to_owned(),
+    };
+    let ask = if draft.needs_approval && draft.state == DraftState::Pending {
+        format!("Approvers: react {approve} to send or {reject} to reject.")
+    } else {
+        "No approval needed: sending.".to_owned()
+    };
+    format!(
+        "Draft {} by {} — {kind} to @{}{purpose}:\n> {}\n{ask}",
+        draft.id,
+        mention(&draft.author),
+        case.author.handle,
+        draft.text.replace('\n', "\n> "),
+    )
+}
+
+/// A thread notice.
+pub fn notice(case: &Case, notice: &Notice, mention: Mention<'_>) -> String {
+    let draft_author = |id: &str| {
+        case.draft(id)
+            .map(|d| mention(&d.author))
+            .unwrap_or_default()
+    };
+    match notice {
+        Notice::CustomerPost { post } => {
+            let Some(p) = case.posts.iter().find(|p| p.id == *post) else {
+                return format!("The customer posted again ({post}).");
+            };
+            let link = p
+                .permalink
+                .as_deref()
+                .map(|l| format!("\n{l}"))
+                .unwrap_or_default();
+            format!(
+                "@{} ({}): {}{link}",
+                case.author.handle,
+                kind_name(p.kind),
+                p.text
+            )
+        }
+        Notice::Reopened { by } => {
+            format!("Case #{} reopened by {}.", case.number, who(by, mention))
+        }
+        Notice::Claimed { by } => format!("{} claimed #{}.", mention(by), case.number),
+        Notice::Unclaimed { by, previous } if by == previous => {
+            format!(
+                "{} unclaimed #{}; it needs an owner.",
+                mention(by),
+                case.number
+            )
+        }
+        Notice::Unclaimed { by, previous } => format!(
+            "{} took #{} off {}; it needs an owner.",
+            mention(by),
+            case.number,
+            mention(previous)
+        ),
+        Notice::Assigned { by, to } if by == to => {
+            format!("{} took #{}.", mention(by), case.number)
+        }
+        Notice::Assigned { by, to } => {
+            format!(
+                "{} assigned #{} to {}.",
+                mention(by),
+                case.number,
+                mention(to)
+            )
+        }
+        Notice::Note { by, text } => format!("Internal note from {}: {text}", mention(by)),
+        Notice::Escalated { by, team, reason } => match reason {
+            Some(r) => format!("{} escalated #{} to {team}: {r}", mention(by), case.number),
+            None => format!("{} escalated #{} to {team}.", mention(by), case.number),
+        },
+        Notice::Approved { draft, by } => {
+            format!("{} approved draft {draft}; sending.", mention(by))
+        }
+        Notice::Rejected { draft, by } => format!(
+            "{} rejected draft {draft}. {}, edit it and `reply` again.",
+            mention(by),
+            draft_author(draft)
+        ),
+        Notice::Withdrawn { draft, by } => {
+            format!(
+                "{} withdrew their decision on draft {draft}; it waits for approval again.",
+                mention(by)
+            )
+        }
+        Notice::Recalled { draft, by } => format!("{} recalled draft {draft}.", mention(by)),
+        Notice::Published { draft } => {
+            let id = case
+                .draft(draft)
+                .and_then(|d| d.published_id.clone())
+                .unwrap_or_default();
+            format!("Draft {draft} published as {id}.")
+        }
+        Notice::PublishFailed { draft } => {
+            let reason = case
+                .draft(draft)
+                .and_then(|d| d.error.clone())
+                .unwrap_or_default();
+            let owner = case
+                .assignee
+                .as_deref()
+                .map_or_else(|| "Queue".to_owned(), mention);
+            format!(
+                "{owner}: draft {draft} could not be sent: {reason}. It is kept; fix what the network objects to and `retry`, or `reply` again."
+            )
+        }
+        Notice::MovedOffline {
+            by,
+            channel,
+            address,
+        } => {
+            let place = match (channel, address) {
+                (OfflineChannel::Email, Some(a)) => format!("email ({a})"),
+                (OfflineChannel::Sms, Some(a)) => format!("SMS ({a})"),
+                (OfflineChannel::Email, None) => "email".to_owned(),
+                (OfflineChannel::Sms, None) => "SMS".to_owned(),
+                (OfflineChannel::Dm, _) => "direct messages".to_owned(),
+            };
+            format!(
+                "{} moved #{} offline to {place}. The invitation above goes out as a normal draft.",
+                mention(by),
+                case.number
+            )
+        }
+        Notice::Closed { by, note } => match note {
+            Some(n) => format!("{} closed #{}: {n}", mention(by), case.number),
+            None => format!("{} closed #{}.", mention(by), case.number),
+        },
+        Notice::Tagged { by, label } => {
+            format!("{} tagged #{} `{label}`.", mention(by), case.number)
+        }
+        Notice::Snoozed { by, until } => format!(
+            "{} snoozed #{} until {} UTC.",
+            mention(by),
+            case.number,
+            until.format("%a %d %b %H:%M")
+        ),
+        Notice::SnoozeOver => format!("Snooze over: #{} needs attention again.", case.number),
+        Notice::SlaBreached => {
+            let owner = case
+                .assignee
+                .as_deref()
+                .map_or_else(|| "Queue".to_owned(), mention);
+            format!(
+                "{owner}: #{} missed its first-response target.",
+                case.number
+            )
+        }
+    }
+}
+
+/// An answer for one person (not the thread).
+pub fn answer(
+    case: &Case,
+    answer: &Answer,
+    specs: &crate::commands::Specs,
+    now: DateTime<Utc>,
+    tz: Tz,
+    mention: Mention<'_>,
+) -> String {
+    match answer {
+        Answer::Status => status(case, now, tz, mention),
+        Answer::Help { command } => {
+            specs.help(command.as_deref(), crate::commands::Invocation::Thread)
+        }
+    }
+}
+
+/// A summary of a case for `status`.
+pub fn status(case: &Case, now: DateTime<Utc>, tz: Tz, mention: Mention<'_>) -> String {
+    let mut out = String::new();
+    let owner = case
+        .assignee
+        .as_deref()
+        .map_or_else(|| "nobody".to_owned(), mention);
+    let _ = writeln!(
+        out,
+        "#{} is {}; owner {owner}; urgency {}; SLA {}.",
+        case.number,
+        status_name(case.status),
+        case.urgency.key(),
+        sla_state(case, now, tz)
+    );
+    let _ = write!(
+        out,
+        "{} customer post(s), {} draft(s)",
+        case.posts.len(),
+        case.drafts.len()
+    );
+    let waiting: Vec<&str> = case
+        .drafts
+        .iter()
+        .filter(|d| d.state == DraftState::Pending)
+        .map(|d| d.id.as_str())
+        .collect();
+    if !waiting.is_empty() {
+        let _ = write!(out, "; awaiting approval: {}", waiting.join(", "));
+    }
+    out.push('.');
+    out
+}
+
+fn unit_phrase(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Weighted => "characters as X counts them (links count 23, emoji and CJK count 2)",
+        Unit::CharsUrl23 => "characters (links count 23)",
+        Unit::Graphemes => "characters",
+        Unit::Chars => "characters",
+    }
+}
+
+fn role_name(p: Permission) -> &'static str {
+    match p {
+        Permission::Anyone => "anyone",
+        Permission::Agent => "agents and approvers",
+        Permission::Approver => "approvers",
+    }
+}
+
+/// A refusal, telling the person what to change.
+pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
+    match r {
+        Refusal::NotAllowed { command, needs } => {
+            format!("Only {} may use `{command}`; ask a lead to add you in bot.toml.", role_name(*needs))
+        }
+        Refusal::ClaimedBy { case, owner } => {
+            format!("#{case} is claimed by {}; use `assign` to take it over.", mention(owner))
+        }
+        Refusal::AlreadyYours { case } => format!("#{case} is already yours."),
+        Refusal::NotClaimed { case } => format!("Nobody owns #{case}; `claim` it first."),
+        Refusal::NotYours { case, owner } => format!(
+            "#{case} belongs to {}; only they or an approver can unclaim it (or use `assign`).",
+            mention(owner)
+        ),
+        Refusal::Closed { case } => format!("#{case} is closed; `reopen` it first."),
+        Refusal::NotClosed { case } => format!("#{case} is not closed, so there is nothing to reopen."),
+        Refusal::EmptyText => "There is nothing to send: add the text after the command.".to_owned(),
+        Refusal::TooLong { platform, count, limit, unit } => format!(
+            "Too long for {}: {count}/{limit} {}. Cut at least {}.",
+            platform_name(*platform),
+            unit_phrase(*unit),
+            count - limit
+        ),
+        Refusal::InvalidCharacters { platform } => format!(
+            "{} refuses this text: it contains invisible or reserved characters (U+FFFE, U+FEFF, U+FFFF or direction marks); retype it.",
+            platform_name(*platform)
+        ),
+        Refusal::DuplicateText { platform } => format!(
+            "This account already sent exactly this text on {}, which refuses duplicates; change the wording.",
+            platform_name(*platform)
+        ),
+        Refusal::DmNotAllowed => {
+            "This person doesn't accept direct messages from the account; ask them to follow the account, then try again.".to_owned()
+        }
+        Refusal::DmUnsupported { platform } => format!(
+            "{} has no direct messages we can send; answer with `reply`, or move the case `offline email`.",
+            platform_name(*platform)
+        ),
+        Refusal::WindowClosed { platform, hours, last } => format!(
+            "{} only allows this reply within {hours}h of the customer's message (theirs was at {} UTC); answer publicly with `reply`, or move the case `offline email`.",
+            platform_name(*platform),
+            last.format("%a %d %b %H:%M")
+        ),
+        Refusal::PrivateReplyUsed { post } => format!(
+            "A private reply to comment {post} was already sent; the network allows one. Wait for the customer to answer, or `reply` publicly."
+        ),
+        Refusal::UnknownCanned { name, available } if available.is_empty() => {
+            format!("There is no canned reply `{name}`, and none are configured ([canned] in bot.toml).")
+        }
+        Refusal::UnknownCanned { name, available } => {
+            format!("There is no canned reply `{name}`; available: {}.", available.join(", "))
+        }
+        Refusal::NoPendingDraft { case } => {
+            format!("You have no draft on #{case} waiting for approval, so there is nothing to recall.")
+        }
+        Refusal::NoFailedDraft { case } => format!("#{case} has no failed draft to retry."),
+        Refusal::DraftsPending { case, drafts } => format!(
+            "#{case} still has draft(s) {} waiting for approval; get them decided or `recall` them, then close.",
+            drafts.join(", ")
+        ),
+        Refusal::UnknownDraft { draft } => format!("There is no draft {draft}."),
+        Refusal::SelfApproval { draft } => {
+            format!("You wrote draft {draft}, so you can't approve it; ask another approver.")
+        }
+        Refusal::AlreadyOffline { case, channel } => {
+            format!("#{case} already moved offline ({}); `close` it when you're done.", channel.key())
+        }
+        Refusal::AlreadyTagged { label } => format!("The case is already tagged `{label}`."),
+        Refusal::SnoozeTooShort => "Snooze for at least a minute, e.g. `snooze 30m`.".to_owned(),
+        Refusal::UnknownAccount { account } => {
+            format!("Account `{account}` is no longer in bot.toml, so nothing can be sent from it.")
+        }
+        Refusal::NothingToAnswer { case } => format!("#{case} has no customer post to answer."),
+    }
+}
+
+/// Refusal for an event aimed at a case that doesn't exist.
+pub fn no_such_case(number: u64) -> String {
+    format!("There is no case #{number}; `cases list` shows them.")
+}
+
+/// Refusal for a `!command` typed in a thread that is not a case thread.
+pub fn not_a_case_thread() -> String {
+    "This thread is not a case thread; use `/care <command> <case> …` instead.".to_owned()
+}
+
+/// Generic line shown when something broke on our side (details go to the log).
+pub fn internal_error() -> String {
+    "Something went wrong on our side; the details are in the bot's log. Try again in a moment."
+        .to_owned()
+}
+
+/// The reason a publication failed because the account is gone from the config.
+pub fn account_missing(account: &str) -> String {
+    format!("account `{account}` is not configured any more")
+}
