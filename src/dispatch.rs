@@ -97,7 +97,10 @@ impl Dispatcher {
         loop {
             let now = Utc::now();
             let next_due = match self.service.store().outbox() {
-                Ok(entries) => self.start_due(entries, now, &mut in_flight, &mut tasks),
+                Ok(entries) => {
+                    self.start_due(entries, now, &mut in_flight, &mut tasks)
+                        .await
+                }
                 Err(error) => {
                     tracing::error!(%error, "Cannot read the outbox.");
                     Some(now + TimeDelta::seconds(5))
@@ -129,17 +132,16 @@ impl Dispatcher {
         }
     }
 
-    /// Starts the oldest entry of each idle case that is due; returns when the
-    /// next backed-off entry becomes due.
-    fn start_due(
-        &self,
+    /// The oldest entry of each idle case, if it is due (at most enough to
+    /// fill the free slots); and when the next backed-off entry becomes due.
+    fn due(
         entries: Vec<OutboxEntry>,
         now: DateTime<Utc>,
-        in_flight: &mut HashSet<u64>,
-        tasks: &mut JoinSet<u64>,
-    ) -> Option<DateTime<Utc>> {
+        in_flight: &HashSet<u64>,
+    ) -> (Vec<OutboxEntry>, Option<DateTime<Utc>>) {
         let mut heads = HashSet::new();
         let mut next_due: Option<DateTime<Utc>> = None;
+        let mut due = Vec::new();
         for entry in entries {
             // Only the oldest entry of a case may run: effects keep their order.
             if !heads.insert(entry.case) || in_flight.contains(&entry.case) {
@@ -151,9 +153,33 @@ impl Dispatcher {
                 next_due = Some(next_due.map_or(at, |n| n.min(at)));
                 continue;
             }
-            if in_flight.len() >= MAX_IN_FLIGHT {
+            if in_flight.len() + due.len() >= MAX_IN_FLIGHT {
                 break;
             }
+            due.push(entry);
+        }
+        (due, next_due)
+    }
+
+    /// Starts the due entries; returns when the next backed-off one is due.
+    async fn start_due(
+        &self,
+        entries: Vec<OutboxEntry>,
+        now: DateTime<Utc>,
+        in_flight: &mut HashSet<u64>,
+        tasks: &mut JoinSet<u64>,
+    ) -> Option<DateTime<Utc>> {
+        let (due, next_due) = Self::due(entries, now, in_flight);
+        if due.is_empty() {
+            return next_due;
+        }
+        // Act only on what is on disk: an effect performed on a state that a
+        // crash then loses would be performed again under another id.
+        if let Err(error) = self.service.store().flush_async().await {
+            tracing::error!(%error, "Cannot flush the store; effects wait.");
+            return Some(now + TimeDelta::seconds(1));
+        }
+        for entry in due {
             in_flight.insert(entry.case);
             let worker = Worker {
                 service: Arc::clone(&self.service),

@@ -141,7 +141,12 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     };
     let settled = {
         let service = Arc::clone(&service);
-        Arc::new(move || service.store().outbox().is_ok_and(|o| o.is_empty()))
+        Arc::new(move |case: Option<u64>| {
+            service
+                .store()
+                .outbox()
+                .is_ok_and(|o| o.iter().all(|e| case.is_some_and(|c| c != e.case)))
+        })
     };
     let console_loop = ConsoleLoop {
         settled,

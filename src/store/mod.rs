@@ -237,6 +237,12 @@ impl Store {
         Ok(())
     }
 
+    /// Writes everything to disk, without blocking the async runtime.
+    pub async fn flush_async(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
     /// The number the next new case gets.
     pub fn next_case_number(&self) -> Result<u64, StoreError> {
         Ok(u64_value(self.trees[META].get(NEXT_CASE)?).max(1))

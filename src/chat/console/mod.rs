@@ -82,7 +82,7 @@ impl ChatSurface for Console {
     ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>> {
         Box::pin(async move {
             let thread = case.number.to_string();
-            let record = json!({"thread": thread, "card": format!("{thread}/card")});
+            let record = json!({"case": case.number, "shown": "card", "thread": thread, "card": format!("{thread}/card")});
             let recorded = self.show_once(key, record, &words::card(case.number, card))?;
             Ok(ChatThread {
                 thread: recorded["thread"].as_str().unwrap_or(&thread).to_owned(),
@@ -99,7 +99,8 @@ impl ChatSurface for Console {
         card: &'a text::Card,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            self.show_once(key, json!({}), &words::card_update(case.number, card))?;
+            let record = json!({"case": case.number, "shown": "card update"});
+            self.show_once(key, record, &words::card_update(case.number, card))?;
             Ok(())
         })
     }
@@ -112,7 +113,8 @@ impl ChatSurface for Console {
         body: &'a str,
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
-            let record = json!({ "message": key });
+            let record =
+                json!({"case": case.number, "shown": "message", "message": key, "text": body});
             let recorded = self.show_once(key, record, &words::in_thread(case.number, body))?;
             Ok(recorded["message"].as_str().unwrap_or(key).to_owned())
         })
@@ -142,6 +144,21 @@ pub enum Line {
     /// `/care …`.
     Slash(String),
     Unknown(String),
+}
+
+impl Line {
+    /// The case a line is about, where the line says.
+    fn case(&self) -> Option<u64> {
+        match self {
+            Line::Thread { case, .. } => case.parse().ok(),
+            Line::React { draft, .. } => draft.split_once('.').and_then(|(n, _)| n.parse().ok()),
+            Line::Slash(text) => text
+                .split_whitespace()
+                .nth(1)
+                .and_then(|n| n.trim_start_matches('#').parse().ok()),
+            _ => None,
+        }
+    }
 }
 
 /// Parses a console line. Pure.
@@ -192,8 +209,9 @@ pub struct ConsoleLoop {
     pub settings: ConsoleConfig,
     /// True once the demo feeds are done and the outbox is empty.
     pub idle: Arc<dyn Fn() -> bool + Send + Sync>,
-    /// True while no effect is pending: the bot has answered what was typed.
-    pub settled: Arc<dyn Fn() -> bool + Send + Sync>,
+    /// True while no effect is pending for the case (or at all, for `None`):
+    /// the bot has answered what was typed.
+    pub settled: Arc<dyn Fn(Option<u64>) -> bool + Send + Sync>,
 }
 
 impl ConsoleLoop {
@@ -206,7 +224,7 @@ impl ConsoleLoop {
         }
     }
 
-    async fn wait_for(done: &(dyn Fn() -> bool + Send + Sync), limit: Duration) -> bool {
+    async fn wait_for(done: &(dyn Fn() -> bool + Sync), limit: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + limit;
         while tokio::time::Instant::now() < deadline {
             if done() {
@@ -237,7 +255,9 @@ impl ConsoleLoop {
                 }
             };
             let mention = |u: &str| text::at(u);
-            let event = match parse_line(&line) {
+            let line = parse_line(&line);
+            let case = line.case();
+            let event = match line {
                 Line::Blank => continue,
                 Line::Quit => break,
                 Line::Help => {
@@ -304,7 +324,8 @@ impl ConsoleLoop {
             }
             // Like a chat where the bot answers right after you: let the
             // effects of this line show before reading the next one.
-            Self::wait_for(self.settled.as_ref(), Duration::from_secs(5)).await;
+            let settled = || (self.settled)(case);
+            Self::wait_for(&settled, Duration::from_secs(5)).await;
         }
         if !self.wait_idle(Duration::from_secs(60)).await {
             self.console.print(&words::still_busy());

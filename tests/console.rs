@@ -1,0 +1,185 @@
+//! The console chat end to end: a script piped into the real binary works a
+//! case through claim, reply, a refused self-approval and approval by a second
+//! person; the store and the demo network are checked after the bot exits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/run.rs"]
+mod run;
+
+use run::{Bot, feed_line};
+
+const ACCOUNT: &str = r#"
+[[accounts]]
+id = "acme-x"
+network = "demo"
+simulate = "x"
+pace = "0s"
+feed = "feed.jsonl"
+approval = "always"
+"#;
+
+fn feed() -> Vec<String> {
+    vec![
+        feed_line(
+            "101",
+            "jane",
+            "101",
+            "mention",
+            "@acme my order never arrived",
+        ),
+        feed_line("102", "sam", "102", "mention", "@acme is the app down?"),
+        feed_line(
+            "103",
+            "jane",
+            "101",
+            "mention",
+            "@acme hello?? still nothing",
+        ),
+    ]
+}
+
+const REPLY: &str = "Sorry about the delay, Jane. We're on it.";
+const REMARK: &str = "courier says Friday, do not promise anything yet";
+
+fn script() -> String {
+    let too_long = "a".repeat(281);
+    [
+        "wait",
+        "#1 !claim",
+        &format!("#1 !reply {REPLY}"),
+        &format!("#1 {REMARK}"),
+        "react ✅ 1.1",
+        "as lee",
+        "react ✅ 1.1",
+        "react ✅ 1.1",
+        "#1 !claim",
+        &format!("#2 !reply {too_long}"),
+        "#2 !dance",
+        "/care status 2",
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn a_case_is_worked_and_approved_by_a_second_person_and_published_once() {
+    let bot = Bot::new(ACCOUNT, &feed());
+    let out = bot.run_script(&script());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+
+    for expected in [
+        "NEW CASE #1",
+        "NEW CASE #2",
+        "#1 │ @jane (mention): @acme hello?? still nothing",
+        "#1 │ @maria claimed #1.",
+        "#1 │ Draft 1.1 by @maria — public reply to @jane:",
+        "#1 │ Approvers: react ✅ to send or ❌ to reject.",
+        "(to @maria) You wrote draft 1.1, so you can't approve it; ask another approver.",
+        "#1 │ @lee approved draft 1.1; sending.",
+        "#1 │ Draft 1.1 published as demo:acme-x/1.1.",
+        "(to @lee) #1 is claimed by @maria; use `assign` to take it over.",
+        "(to @lee) Too long for X: 281/280 characters as X counts them (links count 23, emoji and CJK count 2). Cut at least 1.",
+        "(to @lee) Unknown command `dance`",
+        "(to @lee) #2 is new (unclaimed); owner nobody",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // Approval is announced once: the second ✅ on a decided draft does nothing.
+    assert_eq!(stdout.matches("approved draft 1.1").count(), 1, "{stdout}");
+    // The internal remark is never echoed as something sent.
+    assert!(!stdout.contains(&format!("> {REMARK}")), "{stdout}");
+
+    let case = bot.case(1);
+    assert_eq!(case["status"], "waiting");
+    assert_eq!(case["assignee"], "maria");
+    assert_eq!(case["posts"].as_array().unwrap().len(), 2);
+    let drafts = case["drafts"].as_array().unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0]["state"], "published");
+    assert_eq!(drafts[0]["author"], "maria");
+    assert_eq!(drafts[0]["decided_by"], "lee");
+    assert_eq!(drafts[0]["published_id"], "demo:acme-x/1.1");
+    assert_eq!(drafts[0]["text"], REPLY);
+    let audit = case["audit"].as_array().unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a["action"] == "note" && a["details"] == REMARK && a["actor"] == "maria")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a["action"] == "approved" && a["actor"] == "lee")
+    );
+    assert!(
+        bot.case(2)["drafts"].as_array().unwrap().is_empty(),
+        "a refused draft is not kept"
+    );
+
+    let published = bot.journal("demo-published.jsonl");
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0]["text"], REPLY);
+    assert_eq!(
+        published[0]["in_reply_to"], "103",
+        "answers the customer's latest post"
+    );
+
+    // A restart neither replays the feed nor publishes again.
+    let again = bot.run_script("wait\n");
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("NEW CASE"));
+    assert_eq!(bot.cases().len(), 2);
+    assert_eq!(bot.journal("demo-published.jsonl").len(), 1);
+}
+
+#[test]
+fn a_rejected_draft_can_be_replaced_and_a_recalled_one_never_goes_out() {
+    let bot = Bot::new(ACCOUNT, &feed());
+    let script = [
+        "wait",
+        "#2 !claim",
+        "#2 !reply First try",
+        "as lee",
+        "react ❌ 2.1",
+        "as maria",
+        "#2 !reply Second try, better",
+        "#2 !recall",
+        "#2 !reply Third try",
+        "as lee",
+        "react ✅ 2.3",
+        "as maria",
+        "#2 !close all sorted",
+    ]
+    .join("\n");
+    let out = bot.run_script(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("@lee rejected draft 2.1. @maria, edit it and `reply` again."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("@maria recalled draft 2.2."), "{stdout}");
+    assert!(stdout.contains("@maria closed #2: all sorted"), "{stdout}");
+
+    let case = bot.case(2);
+    let states: Vec<&str> = case["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["rejected", "recalled", "published"]);
+    assert_eq!(case["status"], "closed");
+    let published = bot.journal("demo-published.jsonl");
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["text"], "Third try");
+}

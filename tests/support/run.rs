@@ -1,0 +1,143 @@
+//! Running the real `carebridge` binary against a config and demo feed in a
+//! temporary directory, and reading back what it recorded (the store via the
+//! CLI, the console and demo-network journals).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_carebridge")
+}
+
+/// One line of a demo feed.
+pub fn feed_line(id: &str, author: &str, conversation: &str, kind: &str, text: &str) -> String {
+    json!({
+        "id": id,
+        "conversation": conversation,
+        "kind": kind,
+        "author": {"id": format!("u-{author}"), "handle": author, "name": author.to_uppercase()},
+        "text": text,
+        "can_dm": "yes",
+    })
+    .to_string()
+}
+
+/// A bot in a temporary directory: `bot.toml`, `feed.jsonl`, `data/`.
+pub struct Bot {
+    pub dir: tempfile::TempDir,
+}
+
+impl Bot {
+    /// `accounts` is the `[[accounts]]` part; `feed` lines go to `feed.jsonl`.
+    pub fn new(accounts: &str, feed: &[String]) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("feed.jsonl"), feed.join("\n") + "\n").unwrap();
+        let config = format!(
+            r#"
+[bot]
+data_dir = "data"
+flush_interval = "10ms"
+
+[chat.console]
+approvers = ["lee"]
+user = "maria"
+
+[[routing]]
+name = "safety"
+keywords = ["fire"]
+urgency = "urgent"
+
+{accounts}
+"#
+        );
+        std::fs::write(dir.path().join("bot.toml"), config).unwrap();
+        Bot { dir }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("bot.toml")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .arg("--config")
+            .arg(self.config())
+            .env_remove("RUST_LOG");
+        cmd
+    }
+
+    /// Runs the bot with `script` on stdin; it stops at the end of input.
+    pub fn run_script(&self, script: &str) -> Output {
+        let mut child = self.spawn();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Starts the bot with stdin kept open (it runs until killed or stdin closes).
+    pub fn spawn(&self) -> Child {
+        self.command(&["run"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs a read-side CLI command.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// `cases show N --json`.
+    pub fn case(&self, number: u64) -> Value {
+        let out = self.cli(&["cases", "show", &number.to_string(), "--json"]);
+        assert!(
+            out.status.success(),
+            "cases show {number}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Every case, from `export --format jsonl`.
+    pub fn cases(&self) -> Vec<Value> {
+        let out = self.cli(&["export", "--format", "jsonl"]);
+        assert!(
+            out.status.success(),
+            "export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The records of a journal in the data dir (`console-journal.jsonl`, `demo-published.jsonl`).
+    pub fn journal(&self, name: &str) -> Vec<Value> {
+        read_jsonl(&self.data().join(name))
+    }
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
