@@ -64,11 +64,11 @@ pub const MAX_ATTEMPTS: u32 = 10;
 /// Concurrently worked cases.
 const MAX_IN_FLIGHT: usize = 16;
 
-/// Delay before attempt `attempts + 1`: 2 s doubling to at most 10 min, ±20 % jitter,
-/// never shorter than the platform's Retry-After.
+/// Delay after the `attempts`-th failed attempt: 1 s doubling to at most
+/// 10 min, ±20 % jitter; with a Retry-After, that long (plus up to a second).
 pub fn backoff(attempts: u32, retry_after: Option<Duration>) -> Duration {
-    let base = Duration::from_secs(2u64.saturating_mul(1u64 << attempts.min(9)))
-        .min(Duration::from_secs(600));
+    let doublings = attempts.saturating_sub(1).min(10);
+    let base = Duration::from_secs(1u64 << doublings).min(Duration::from_secs(600));
     let jitter = 0.8 + fastrand::f64() * 0.4;
     let delay = base.mul_f64(jitter);
     retry_after.map_or(delay, |r| r.max(delay.min(r + Duration::from_secs(1))))

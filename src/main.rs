@@ -123,6 +123,24 @@ fn failed(error: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// The outcome of a command that prints a report. A reader that went away early
+/// (`carebridge export | head`) is not a failure: stop quietly, as Unix tools do.
+fn reported(result: Result<(), cli::CliError>) -> Result<(), ExitCode> {
+    let broken_pipe =
+        |kind: Option<std::io::ErrorKind>| kind == Some(std::io::ErrorKind::BrokenPipe);
+    match result {
+        Err(cli::CliError::Io(e)) if broken_pipe(Some(e.kind())) => Ok(()),
+        Err(cli::CliError::Json(e)) if broken_pipe(e.io_error_kind()) => Ok(()),
+        other => other.map_err(failed),
+    }
+}
+
+/// `println!`, but a closed stdout is not a panic (see [`reported`]).
+fn print(text: &str) -> Result<(), ExitCode> {
+    use std::io::Write as _;
+    reported(writeln!(std::io::stdout().lock(), "{text}").map_err(cli::CliError::Io))
+}
+
 fn open_store(config: &Config) -> Result<Store, ExitCode> {
     Store::open_existing(&config.bot.data_dir).map_err(failed)
 }
@@ -142,14 +160,13 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
     match cli.command {
         Command::CheckConfig => {
             let config = load_config(&cli.config)?;
-            println!(
+            print(&format!(
                 "{}: ok ({} account(s), chat {:?}, data in {})",
                 cli.config.display(),
                 config.accounts.len(),
                 config.chat.kind,
                 config.bot.data_dir.display()
-            );
-            Ok(())
+            ))
         }
         Command::Run => {
             let config = load_config(&cli.config)?;
@@ -159,27 +176,29 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                 .enable_all()
                 .build()
                 .map_err(failed)?;
-            runtime
-                .block_on(carebridge::runtime::run(config, specs))
-                .map_err(|e| failed(format!("{e:#}")))
+            let result = runtime.block_on(carebridge::runtime::run(config, specs));
+            // The console's stdin reader may still be blocked in read(2); all
+            // state is flushed by now, so don't wait for it.
+            runtime.shutdown_background();
+            result.map_err(|e| failed(format!("{e:#}")))
         }
         Command::Cases { command } => {
             let config = load_config(&cli.config)?;
             let store = open_store(&config)?;
-            match command {
+            let result = match command {
                 CasesCommand::List { status, json } => {
                     cli::list(&store, status, json, &mut stdout())
                 }
                 CasesCommand::Show { number, json } => {
                     cli::show(&store, number, json, &mut stdout())
                 }
-            }
-            .map_err(failed)
+            };
+            reported(result)
         }
         Command::Export { format } => {
             let config = load_config(&cli.config)?;
             let store = open_store(&config)?;
-            cli::export(&store, format, &mut stdout()).map_err(failed)
+            reported(cli::export(&store, format, &mut stdout()))
         }
         Command::Manifest { target } => {
             let specs = load_specs()?;
@@ -188,8 +207,7 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                 ManifestTarget::Discord => specs.discord_commands(),
             };
             let text = serde_json::to_string_pretty(&value).map_err(failed)?;
-            println!("{text}");
-            Ok(())
+            print(&text)
         }
     }
 }

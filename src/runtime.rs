@@ -75,8 +75,8 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut networks = Networks::default();
     let mut demo_journal = None;
     for account in &config.accounts {
-        match account.network {
-            Platform::Demo => {
+        match (account.network, account.demo()) {
+            (Platform::Demo, Some(demo)) => {
                 let journal = match &demo_journal {
                     Some(j) => Arc::clone(j),
                     None => {
@@ -87,9 +87,9 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                         j
                     }
                 };
-                networks.insert(&account.id, Arc::new(DemoPublisher::new(journal)));
+                networks.insert(&account.id, Arc::new(DemoPublisher::new(journal, demo)));
             }
-            other => anyhow::bail!(
+            (other, _) => anyhow::bail!(
                 "accounts `{}`: network {other} has no connector in this build",
                 account.id
             ),

@@ -7,6 +7,7 @@
 //! indexes a step adds) and wakes the dispatcher when effects were queued.
 //! Must not hold workflow rules (the engine does) or talk to any network.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -78,7 +79,11 @@ impl Service {
     }
 
     fn commit(&self, write: &Write<'_>) -> Result<(), StoreError> {
-        let queued = self.store.commit(write)?;
+        self.commit_all(std::slice::from_ref(write))
+    }
+
+    fn commit_all(&self, writes: &[Write<'_>]) -> Result<(), StoreError> {
+        let queued = self.store.commit_all(writes)?;
         if !queued.is_empty() {
             self.wake.notify_one();
         }
@@ -92,30 +97,56 @@ impl Service {
         cursor: Option<(String, String)>,
         now: DateTime<Utc>,
     ) -> Result<IngestResult, StoreError> {
+        let results = self.ingest_page(std::slice::from_ref(post), cursor, now)?;
+        Ok(results
+            .first()
+            .copied()
+            .unwrap_or(IngestResult::Duplicate(0)))
+    }
+
+    /// Ingests a page of posts (a poll page, a webhook batch) in one commit,
+    /// with the source's cursor; returns what happened to each post, in order.
+    pub fn ingest_page(
+        &self,
+        posts: &[SocialPost],
+        cursor: Option<(String, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IngestResult>, StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let dedupe = post.dedupe_key();
-        if let Some(number) = self.store.case_for_post(&dedupe)? {
-            if cursor.is_some() {
-                self.commit(&Write {
-                    cursor,
-                    ..Write::default()
-                })?;
+        let store = &self.store;
+        let ctx = self.ctx(now);
+        // What this page did so far, seen before the store has it.
+        let mut page_posts: HashMap<String, u64> = HashMap::new();
+        let mut page_conversations: HashMap<String, u64> = HashMap::new();
+        let mut page_cases: HashMap<u64, Case> = HashMap::new();
+        let mut steps: Vec<(Transition, Vec<Index>)> = Vec::new();
+        let mut results = Vec::with_capacity(posts.len());
+        let mut next = store.next_case_number()?;
+        for post in posts {
+            let dedupe = post.dedupe_key();
+            let known = match page_posts.get(&dedupe) {
+                Some(n) => Some(*n),
+                None => store.case_for_post(&dedupe)?,
+            };
+            if let Some(number) = known {
+                results.push(IngestResult::Duplicate(number));
+                continue;
             }
-            return Ok(IngestResult::Duplicate(number));
-        }
-        let conversation = post.conversation_key();
-        let candidate = match self.store.case_for_conversation(&conversation)? {
-            Some(n) => self.store.case(n)?,
-            None => None,
-        };
-        let next = self.store.next_case_number()?;
-        let (transition, result) =
-            match engine::ingest(post, candidate.as_ref(), next, &self.ctx(now)) {
+            let conversation = post.conversation_key();
+            let candidate = match page_conversations.get(&conversation) {
+                Some(n) => page_cases.get(n).cloned(),
+                None => match store.case_for_conversation(&conversation)? {
+                    Some(n) => store.case(n)?,
+                    None => None,
+                },
+            };
+            let (transition, result) = match engine::ingest(post, candidate.as_ref(), next, &ctx) {
                 Ingested::Duplicate => {
-                    let number = candidate.map_or(0, |c| c.number);
-                    return Ok(IngestResult::Duplicate(number));
+                    results.push(IngestResult::Duplicate(candidate.map_or(0, |c| c.number)));
+                    continue;
                 }
                 Ingested::Opened(t) => {
+                    next += 1;
                     let n = t.case.number;
                     (t, IngestResult::Opened(n))
                 }
@@ -124,16 +155,37 @@ impl Service {
                     (t, IngestResult::Joined(n))
                 }
             };
-        self.commit(&Write {
-            case: Some(&transition.case),
-            audit: &transition.audit,
-            effects: &transition.effects,
-            indexes: vec![Index::Post(dedupe), Index::Conversation(conversation)],
-            cursor,
-            ..Write::default()
-        })?;
-        tracing::debug!(case = transition.case.number, post = %post.id, ?result, "Post ingested.");
-        Ok(result)
+            let number = transition.case.number;
+            tracing::debug!(case = number, post = %post.id, ?result, "Post ingested.");
+            page_posts.insert(dedupe.clone(), number);
+            page_conversations.insert(conversation.clone(), number);
+            page_cases.insert(number, transition.case.clone());
+            steps.push((
+                transition,
+                vec![Index::Post(dedupe), Index::Conversation(conversation)],
+            ));
+            results.push(result);
+        }
+        let mut writes: Vec<Write<'_>> = steps
+            .iter_mut()
+            .map(|(t, indexes)| Write {
+                case: Some(&t.case),
+                audit: &t.audit,
+                effects: &t.effects,
+                indexes: std::mem::take(indexes),
+                ..Write::default()
+            })
+            .collect();
+        if cursor.is_some() {
+            writes.push(Write {
+                cursor,
+                ..Write::default()
+            });
+        }
+        if !writes.is_empty() {
+            self.commit_all(&writes)?;
+        }
+        Ok(results)
     }
 
     /// Applies one input to case `number`. `seen` is the inbound event id, if
@@ -290,5 +342,92 @@ pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
             .draft(draft)
             .is_some_and(|d| d.state == engine::DraftState::Approved),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::engine::{Author, CanDm, PostKind};
+
+    fn service(dir: &std::path::Path) -> Service {
+        let config = Config::from_toml_str(
+            "[[accounts]]\nid = \"a\"\nnetwork = \"demo\"\nsimulate = \"x\"\n",
+            dir,
+            &|_| None,
+        )
+        .unwrap();
+        let store = Store::open(&dir.join("data"), std::time::Duration::from_millis(100)).unwrap();
+        Service::new(store, Arc::new(config))
+    }
+
+    fn post(id: &str, author: &str, conversation: &str) -> SocialPost {
+        SocialPost {
+            platform: Platform::Demo,
+            account: "a".into(),
+            id: id.into(),
+            conversation_id: conversation.into(),
+            author: Author {
+                id: author.into(),
+                handle: author.into(),
+                name: None,
+            },
+            kind: PostKind::Mention,
+            text: format!("post {id}"),
+            permalink: None,
+            created_at: Utc::now(),
+            can_dm: CanDm::Unknown,
+            reply_by: None,
+        }
+    }
+
+    #[test]
+    fn a_page_joins_follow_ups_and_drops_duplicates_within_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(dir.path());
+        let page = [
+            post("1", "ann", "c1"),
+            post("2", "bob", "c2"),
+            post("3", "ann", "c1"),
+            post("1", "ann", "c1"),
+        ];
+        let results = service
+            .ingest_page(&page, Some(("src".into(), "4".into())), Utc::now())
+            .unwrap();
+        assert_eq!(
+            results,
+            [
+                IngestResult::Opened(1),
+                IngestResult::Opened(2),
+                IngestResult::Joined(1),
+                IngestResult::Duplicate(1)
+            ]
+        );
+        let store = service.store();
+        assert_eq!(store.case(1).unwrap().unwrap().posts.len(), 2);
+        assert_eq!(store.case(2).unwrap().unwrap().posts.len(), 1);
+        assert_eq!(store.next_case_number().unwrap(), 3);
+        assert_eq!(store.cursor("src").unwrap().as_deref(), Some("4"));
+        // Case 1: card + follow-up notice; case 2: card. In order per case.
+        let outbox = store.outbox().unwrap();
+        let of_case_1: Vec<&Effect> = outbox
+            .iter()
+            .filter(|e| e.case == 1)
+            .map(|e| &e.effect)
+            .collect();
+        assert!(
+            matches!(of_case_1.as_slice(), [Effect::Card, Effect::Thread { .. }]),
+            "{of_case_1:?}"
+        );
+        assert_eq!(outbox.iter().filter(|e| e.case == 2).count(), 1);
+        // The same page again changes nothing.
+        let again = service.ingest_page(&page, None, Utc::now()).unwrap();
+        assert!(
+            again
+                .iter()
+                .all(|r| matches!(r, IngestResult::Duplicate(_)))
+        );
+        assert_eq!(store.outbox().unwrap().len(), outbox.len());
     }
 }

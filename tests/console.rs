@@ -183,3 +183,67 @@ fn a_rejected_draft_can_be_replaced_and_a_recalled_one_never_goes_out() {
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["text"], "Third try");
 }
+
+#[test]
+fn a_refused_send_is_reported_to_the_owner_and_a_transient_one_is_retried() {
+    let account = ACCOUNT.replace("approval = \"always\"", "approval = \"never\"");
+    let mut refused: serde_json::Value = serde_json::from_str(&feed_line(
+        "201",
+        "jane",
+        "201",
+        "mention",
+        "@acme where is my parcel",
+    ))
+    .unwrap();
+    refused["trouble"] = serde_json::json!({"refuse": "This post was deleted by its author"});
+    let mut flaky: serde_json::Value = serde_json::from_str(&feed_line(
+        "202",
+        "sam",
+        "202",
+        "mention",
+        "@acme app down?",
+    ))
+    .unwrap();
+    flaky["trouble"] = serde_json::json!({"flaky": 1});
+    let bot = Bot::new(&account, &[refused.to_string(), flaky.to_string()]);
+    let script = [
+        "wait",
+        "#1 !claim",
+        "#1 !reply On it, Jane",
+        "#1 !retry",
+        "#2 !reply We're fixing it, Sam",
+        "wait",
+    ]
+    .join("\n");
+    let out = bot.run_script(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        stdout
+            .matches(
+                "#1 │ @maria: draft 1.1 could not be sent: This post was deleted by its author."
+            )
+            .count(),
+        2,
+        "reported to the owner, once per attempt:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("#2 │ Draft 2.1 published as demo:acme-x/2.1."),
+        "{stdout}"
+    );
+
+    let case = bot.case(1);
+    assert_eq!(case["drafts"][0]["state"], "failed");
+    assert_eq!(
+        case["drafts"][0]["error"],
+        "This post was deleted by its author"
+    );
+    assert_eq!(
+        case["status"], "open",
+        "nothing went out, so we are not waiting on the customer"
+    );
+    assert_eq!(bot.case(2)["drafts"][0]["state"], "published");
+    let published = bot.journal("demo-published.jsonl");
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["case"], 2);
+}

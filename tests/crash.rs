@@ -195,3 +195,51 @@ fn kill_9_mid_work_loses_and_repeats_nothing() {
     assert_eq!(drafts, published.len(), "the store and the network agree");
     assert!(drafts > 0, "some replies were made before the kill");
 }
+
+#[test]
+fn sigterm_stops_cleanly_and_a_restart_carries_on() {
+    let (feed, conversations) = feed();
+    let slow = ACCOUNT.replace("pace = \"1ms\"", "pace = \"5ms\"");
+    let bot = Bot::new(&slow, &feed);
+    let mut child = bot.spawn();
+    let stdin = child.stdin.take().unwrap();
+    let console = bot.data().join("console-journal.jsonl");
+    assert!(wait_until(Duration::from_secs(60), || run::read_jsonl(
+        &console
+    )
+    .len()
+        >= 20));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no clean stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    drop(stdin);
+    assert!(exit.success(), "SIGTERM exits 0, got {exit:?}");
+    // The data dir is released and readable.
+    let stopped_at = bot.cases().len();
+    assert!(
+        stopped_at > 0 && stopped_at < conversations.len(),
+        "stopped mid-feed: {stopped_at}"
+    );
+    // A restart finishes the feed without repeating anything.
+    assert!(bot.run_script("").status.success());
+    let cases = bot.cases();
+    assert_eq!(cases.len(), conversations.len());
+    let posts: usize = cases
+        .iter()
+        .map(|c| c["posts"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(posts, POSTS);
+}

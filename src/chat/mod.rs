@@ -231,3 +231,35 @@ fn parse(specs: &Specs, line: &str, how: Invocation) -> Result<(Parsed, Command)
         None => Err(text::internal_error()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The specs in commands/ and the engine's commands match one to one,
+    /// and every spec's own example maps onto the engine command of its name.
+    #[test]
+    fn specs_and_engine_commands_match_one_to_one() {
+        let specs = Specs::load().unwrap();
+        let spec_names: BTreeSet<&str> = specs.names().collect();
+        let engine_names: BTreeSet<&str> = Command::NAMES.into_iter().collect();
+        assert_eq!(spec_names, engine_names);
+        for spec in specs.iter() {
+            let example = spec.example.as_deref().unwrap_or(spec.name.as_str());
+            let parsed = specs.parse(example, Invocation::Thread).unwrap();
+            let command = command(&parsed)
+                .unwrap_or_else(|| panic!("{} maps to no engine command", spec.name));
+            assert_eq!(command.name(), spec.name);
+        }
+    }
+
+    #[test]
+    fn roles_map_to_engine_permissions() {
+        let specs = Specs::load().unwrap();
+        assert_eq!(permission(&specs, "status"), Permission::Anyone);
+        assert_eq!(permission(&specs, "reply"), Permission::Agent);
+    }
+}

@@ -8,8 +8,9 @@
 //! (`demo-published.jsonl`) keyed by draft: a retried publication finds the
 //! earlier one, as a real network lookup would.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use serde::Deserialize;
@@ -46,6 +47,19 @@ pub struct FeedPost {
     pub can_dm: CanDm,
     #[serde(default)]
     pub permalink: Option<String>,
+    /// How the demo network treats replies to this post, to show failures.
+    #[serde(default)]
+    pub trouble: Option<Trouble>,
+}
+
+/// Simulated network trouble for replies to one post.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trouble {
+    /// Every reply is refused for good, with this reason.
+    Refuse(String),
+    /// The first N attempts time out (retryable), then replies go through.
+    Flaky(u32),
 }
 
 impl FeedPost {
@@ -151,6 +165,10 @@ pub async fn run_source(
 /// Records publications instead of sending them.
 pub struct DemoPublisher {
     journal: Arc<Journal>,
+    /// Trouble by the id of the post a reply answers.
+    trouble: HashMap<String, Trouble>,
+    /// Failed attempts so far, by publication key (for `Trouble::Flaky`).
+    attempts: Mutex<HashMap<String, u32>>,
 }
 
 impl DemoPublisher {
@@ -159,8 +177,37 @@ impl DemoPublisher {
         Journal::open(&data_dir.join("demo-published.jsonl")).map(Arc::new)
     }
 
-    pub fn new(journal: Arc<Journal>) -> Self {
-        DemoPublisher { journal }
+    /// A publisher for one demo account, misbehaving where its feed says so.
+    pub fn new(journal: Arc<Journal>, demo: &DemoSource) -> Self {
+        let trouble = feed_for(demo)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.trouble.map(|t| (p.id, t)))
+            .collect();
+        DemoPublisher {
+            journal,
+            trouble,
+            attempts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn trouble(&self, key: &str, request: &PublishRequest) -> Result<(), DeliveryError> {
+        match self.trouble.get(&request.in_reply_to) {
+            None => Ok(()),
+            Some(Trouble::Refuse(reason)) => Err(DeliveryError::permanent(reason.clone())),
+            Some(Trouble::Flaky(times)) => {
+                let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+                let failed = attempts.entry(key.to_owned()).or_default();
+                if *failed < *times {
+                    *failed += 1;
+                    Err(DeliveryError::retryable(
+                        "demo network: the request timed out",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
     }
 }
 
@@ -171,6 +218,7 @@ impl Publisher for DemoPublisher {
         request: &'a PublishRequest,
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
+            self.trouble(key, request)?;
             let id = format!("demo:{key}");
             let record = json!({
                 "id": id,

@@ -8,6 +8,8 @@
 //! returned.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -96,43 +98,54 @@ pub struct Write<'a> {
     pub cursor: Option<(String, String)>,
 }
 
-/// The trees, in the order the transaction receives them.
-const TREES: [&str; 12] = [
-    "meta",
-    "cases",
-    "active",
-    "posts",
-    "conversations",
-    "threads",
-    "messages",
-    "audit",
-    "outbox",
-    "published",
-    "seen",
-    "cursors",
-];
+/// The trees, in the order the transaction receives them. Small lookups
+/// share one `index` tree under a one-byte prefix: every tree a transaction
+/// spans costs time at commit.
+const TREES: [&str; 6] = ["meta", "cases", "active", "index", "audit", "outbox"];
 const META: usize = 0;
 const CASES: usize = 1;
 const ACTIVE: usize = 2;
-const POSTS: usize = 3;
-const CONVERSATIONS: usize = 4;
-const THREADS: usize = 5;
-const MESSAGES: usize = 6;
-const AUDIT: usize = 7;
-const OUTBOX: usize = 8;
-const PUBLISHED: usize = 9;
-const SEEN: usize = 10;
-const CURSORS: usize = 11;
+const INDEX: usize = 3;
+const AUDIT: usize = 4;
+const OUTBOX: usize = 5;
+
+/// Prefixes of the `index` tree.
+const POST: u8 = b'p';
+const CONVERSATION: u8 = b'c';
+const THREAD: u8 = b't';
+const MESSAGE: u8 = b'm';
+const PUBLISHED: u8 = b'x';
+const SEEN: u8 = b's';
+const CURSOR: u8 = b'k';
 
 const NEXT_CASE: &[u8] = b"next_case";
+const NEXT_ID: &[u8] = b"next_id";
 const SCHEMA: &[u8] = b"schema_version";
 const EFFECTS_TOTAL: &[u8] = b"effects_total";
+
+fn index_key(prefix: u8, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(prefix);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// Counters kept in memory and written (never read) inside transactions:
+/// a read inside a sled transaction is what makes it slow. Only the service,
+/// one writer at a time, commits steps that move them.
+#[derive(Default)]
+struct Counters {
+    next_case: AtomicU64,
+    next_id: AtomicU64,
+    effects_total: AtomicU64,
+}
 
 /// The carebridge database.
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    counters: Arc<Counters>,
     dir: PathBuf,
 }
 
@@ -188,9 +201,16 @@ impl Store {
             .iter()
             .map(|name| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
+        let meta = &trees[META];
+        let counters = Counters {
+            next_case: AtomicU64::new(u64_value(meta.get(NEXT_CASE)?).max(1)),
+            next_id: AtomicU64::new(u64_value(meta.get(NEXT_ID)?).max(1)),
+            effects_total: AtomicU64::new(u64_value(meta.get(EFFECTS_TOTAL)?)),
+        };
         let store = Store {
             db,
             trees,
+            counters: Arc::new(counters),
             dir: dir.to_owned(),
         };
         store.check_schema()?;
@@ -245,12 +265,12 @@ impl Store {
 
     /// The number the next new case gets.
     pub fn next_case_number(&self) -> Result<u64, StoreError> {
-        Ok(u64_value(self.trees[META].get(NEXT_CASE)?).max(1))
+        Ok(self.counters.next_case.load(Ordering::SeqCst))
     }
 
     /// How many effects were ever queued (a counter for tests and metrics).
     pub fn effects_total(&self) -> Result<u64, StoreError> {
-        Ok(u64_value(self.trees[META].get(EFFECTS_TOTAL)?))
+        Ok(self.counters.effects_total.load(Ordering::SeqCst))
     }
 
     pub fn case(&self, number: u64) -> Result<Option<Case>, StoreError> {
@@ -289,40 +309,42 @@ impl Store {
             .collect()
     }
 
-    fn lookup_u64(&self, tree: usize, key: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self.trees[tree].get(key)?.map(|v| u64_value(Some(v))))
+    fn lookup_u64(&self, prefix: u8, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.trees[INDEX]
+            .get(index_key(prefix, key))?
+            .map(|v| u64_value(Some(v))))
     }
 
     /// The case a post was ingested into, if it was.
     pub fn case_for_post(&self, dedupe_key: &str) -> Result<Option<u64>, StoreError> {
-        self.lookup_u64(POSTS, dedupe_key)
+        self.lookup_u64(POST, dedupe_key)
     }
 
     /// The latest case of a conversation key.
     pub fn case_for_conversation(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        self.lookup_u64(CONVERSATIONS, key)
+        self.lookup_u64(CONVERSATION, key)
     }
 
     pub fn case_for_thread(&self, thread: &str) -> Result<Option<u64>, StoreError> {
-        self.lookup_u64(THREADS, thread)
+        self.lookup_u64(THREAD, thread)
     }
 
     /// The (case, draft) a chat message shows.
     pub fn draft_for_message(&self, message: &str) -> Result<Option<(u64, String)>, StoreError> {
-        self.trees[MESSAGES]
-            .get(message)?
+        self.trees[INDEX]
+            .get(index_key(MESSAGE, message))?
             .map(|v| decode("messages", message.as_bytes(), &v))
             .transpose()
     }
 
     /// Has this inbound event id been handled already?
     pub fn seen(&self, event: &str) -> Result<bool, StoreError> {
-        Ok(self.trees[SEEN].contains_key(event)?)
+        Ok(self.trees[INDEX].contains_key(index_key(SEEN, event))?)
     }
 
     pub fn cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.trees[CURSORS]
-            .get(source)?
+        Ok(self.trees[INDEX]
+            .get(index_key(CURSOR, source))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
@@ -352,83 +374,165 @@ impl Store {
 
     /// Commits one step atomically. Returns the ids of the outbox entries it queued.
     pub fn commit(&self, write: &Write<'_>) -> Result<Vec<u64>, StoreError> {
-        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
-        // The closure may run again on conflict, so it only writes.
-        let result = trees.as_slice().transaction(|t| Self::write_in(t, write));
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) | TransactionError::Storage(e) => StoreError::Sled(e),
-        })
+        self.commit_all(std::slice::from_ref(write))
     }
 
-    fn write_in(
-        t: &[TransactionalTree],
-        write: &Write<'_>,
-    ) -> Result<Vec<u64>, ConflictableTransactionError<sled::Error>> {
-        let mut queued = Vec::with_capacity(write.effects.len());
-        if let Some(case) = write.case {
-            let key = case.number.to_be_bytes();
-            t[CASES].insert(&key, encode(case))?;
-            if case.status == crate::engine::Status::Closed {
-                t[ACTIVE].remove(&key)?;
-            } else {
-                t[ACTIVE].insert(&key, &[])?;
+    /// Commits several steps in one transaction, in order (a later step on
+    /// the same case overwrites the earlier state). Used for pages of posts.
+    pub fn commit_all(&self, writes: &[Write<'_>]) -> Result<Vec<u64>, StoreError> {
+        let mut effects_total = self.counters.effects_total.load(Ordering::SeqCst);
+        let mut next_case = self.counters.next_case.load(Ordering::SeqCst);
+        let plans: Vec<Plan> = writes
+            .iter()
+            .map(|w| Plan::new(&self.counters, w, &mut next_case, &mut effects_total))
+            .collect();
+        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
+        // The closure may run again on conflict, so it only writes; the ids
+        // it uses were reserved above and stay the same across re-runs.
+        let result = trees.as_slice().transaction(|t| {
+            for (write, plan) in writes.iter().zip(&plans) {
+                write_in(t, write, plan)?;
             }
-            let next = u64_value(t[META].get(NEXT_CASE)?).max(1);
-            if case.number >= next {
-                t[META].insert(NEXT_CASE, &(case.number + 1).to_be_bytes())?;
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                self.counters
+                    .next_case
+                    .fetch_max(next_case, Ordering::SeqCst);
+                self.counters
+                    .effects_total
+                    .store(effects_total, Ordering::SeqCst);
+                Ok(plans.iter().flat_map(Plan::outbox_ids).collect())
             }
-            for entry in write.audit {
-                let id = t[AUDIT].generate_id()?;
-                t[AUDIT].insert(&pair(case.number, id), encode(entry))?;
-            }
-            for effect in write.effects {
-                let id = t[OUTBOX].generate_id()?;
-                let entry = OutboxEntry {
-                    id,
-                    case: case.number,
-                    effect: effect.clone(),
-                    attempts: 0,
-                    not_before: None,
-                    last_error: None,
-                };
-                t[OUTBOX].insert(&id.to_be_bytes(), encode(&entry))?;
-                queued.push(id);
-            }
-            if !write.effects.is_empty() {
-                let total = u64_value(t[META].get(EFFECTS_TOTAL)?) + write.effects.len() as u64;
-                t[META].insert(EFFECTS_TOTAL, &total.to_be_bytes())?;
-            }
-            for index in &write.indexes {
-                match index {
-                    Index::Post(k) => t[POSTS].insert(k.as_bytes(), &key)?,
-                    Index::Conversation(k) => t[CONVERSATIONS].insert(k.as_bytes(), &key)?,
-                    Index::Thread(k) => t[THREADS].insert(k.as_bytes(), &key)?,
-                    Index::Message { message, draft } => {
-                        t[MESSAGES].insert(message.as_bytes(), encode(&(case.number, draft)))?
-                    }
-                    Index::Published { account, text } => {
-                        t[PUBLISHED].insert(format!("{account}\u{0}{text}").as_bytes(), &key)?
-                    }
-                };
+            Err(TransactionError::Abort(e) | TransactionError::Storage(e)) => {
+                Err(StoreError::Sled(e))
             }
         }
-        if let Some(done) = write.done {
-            t[OUTBOX].remove(&done.to_be_bytes())?;
-        }
-        if let Some((source, value)) = &write.cursor {
-            t[CURSORS].insert(source.as_bytes(), value.as_bytes())?;
-        }
-        if let Some(event) = &write.seen {
-            t[SEEN].insert(event.as_bytes(), &Utc::now().timestamp().to_be_bytes())?;
-        }
-        Ok(queued)
     }
+}
+
+/// The numbers one commit uses, fixed before its transaction starts.
+struct Plan {
+    first_id: u64,
+    audit: usize,
+    effects: usize,
+    next_case: Option<u64>,
+    effects_total: u64,
+}
+
+impl Plan {
+    /// Reserves the ids of one write; `next_case` and `effects_total` run
+    /// on across the writes of one transaction.
+    fn new(
+        counters: &Counters,
+        write: &Write<'_>,
+        next_case: &mut u64,
+        effects_total: &mut u64,
+    ) -> Plan {
+        let (audit, effects) = match write.case {
+            Some(_) => (write.audit.len(), write.effects.len()),
+            None => (0, 0),
+        };
+        let ids = (audit + effects) as u64;
+        let first_id = counters.next_id.fetch_add(ids, Ordering::SeqCst);
+        let moved = write
+            .case
+            .map(|c| c.number + 1)
+            .filter(|next| *next > *next_case);
+        if let Some(next) = moved {
+            *next_case = next;
+        }
+        *effects_total += effects as u64;
+        Plan {
+            first_id,
+            audit,
+            effects,
+            next_case: moved,
+            effects_total: *effects_total,
+        }
+    }
+
+    fn outbox_ids(&self) -> Vec<u64> {
+        let first = self.first_id + self.audit as u64;
+        (first..first + self.effects as u64).collect()
+    }
+}
+
+fn write_in(
+    t: &[TransactionalTree],
+    write: &Write<'_>,
+    plan: &Plan,
+) -> Result<(), ConflictableTransactionError<sled::Error>> {
+    if let Some(case) = write.case {
+        let key = case.number.to_be_bytes();
+        t[CASES].insert(&key, encode(case))?;
+        if case.status == crate::engine::Status::Closed {
+            t[ACTIVE].remove(&key)?;
+        } else {
+            t[ACTIVE].insert(&key, &[])?;
+        }
+        if let Some(next) = plan.next_case {
+            t[META].insert(NEXT_CASE, &next.to_be_bytes())?;
+        }
+        let mut id = plan.first_id;
+        for entry in write.audit {
+            t[AUDIT].insert(&pair(case.number, id), encode(entry))?;
+            id += 1;
+        }
+        for effect in write.effects {
+            let entry = OutboxEntry {
+                id,
+                case: case.number,
+                effect: effect.clone(),
+                attempts: 0,
+                not_before: None,
+                last_error: None,
+            };
+            t[OUTBOX].insert(&id.to_be_bytes(), encode(&entry))?;
+            id += 1;
+        }
+        if id > plan.first_id {
+            t[META].insert(NEXT_ID, &id.to_be_bytes())?;
+        }
+        if !write.effects.is_empty() {
+            t[META].insert(EFFECTS_TOTAL, &plan.effects_total.to_be_bytes())?;
+        }
+        for index in &write.indexes {
+            let (k, v) = match index {
+                Index::Post(k) => (index_key(POST, k), key.to_vec()),
+                Index::Conversation(k) => (index_key(CONVERSATION, k), key.to_vec()),
+                Index::Thread(k) => (index_key(THREAD, k), key.to_vec()),
+                Index::Message { message, draft } => {
+                    (index_key(MESSAGE, message), encode(&(case.number, draft)))
+                }
+                Index::Published { account, text } => (
+                    index_key(PUBLISHED, &format!("{account}\u{0}{text}")),
+                    key.to_vec(),
+                ),
+            };
+            t[INDEX].insert(k, v)?;
+        }
+    }
+    if let Some(done) = write.done {
+        t[OUTBOX].remove(&done.to_be_bytes())?;
+    }
+    if let Some((source, value)) = &write.cursor {
+        t[INDEX].insert(index_key(CURSOR, source), value.as_bytes())?;
+    }
+    if let Some(event) = &write.seen {
+        t[INDEX].insert(
+            index_key(SEEN, event),
+            &Utc::now().timestamp().to_be_bytes(),
+        )?;
+    }
+    Ok(())
 }
 
 impl Lookup for Store {
     fn published_on_account(&self, account: &str, text: &str) -> bool {
-        self.trees[PUBLISHED]
-            .contains_key(format!("{account}\u{0}{text}"))
+        self.trees[INDEX]
+            .contains_key(index_key(PUBLISHED, &format!("{account}\u{0}{text}")))
             .unwrap_or(false)
     }
 }
