@@ -209,21 +209,21 @@ impl Service {
         let indexes = indexes_for(&input, &case);
         let transition = match engine::apply(&case, input, &self.ctx(now)) {
             Ok(t) => t,
-            Err(refusal) => return Ok(Some(Applied::Refused(refusal))),
+            Err(refusal) => {
+                // A redelivered event must not be refused (and told) twice.
+                if seen.is_some() {
+                    self.commit(&Write {
+                        seen,
+                        ..Write::default()
+                    })?;
+                }
+                return Ok(Some(Applied::Refused(refusal)));
+            }
         };
         if transition.is_noop(&case) && transition.answer.is_none() {
             return Ok(Some(Applied::Nothing));
         }
-        let mut indexes = indexes;
-        indexes.extend(published_indexes(&case, &transition.case, &self.config));
-        self.commit(&Write {
-            case: Some(&transition.case),
-            audit: &transition.audit,
-            effects: &transition.effects,
-            indexes,
-            seen,
-            ..Write::default()
-        })?;
+        self.commit_step(&case, &transition, indexes, seen, None)?;
         Ok(Some(Applied::Changed(Box::new(transition))))
     }
 
@@ -244,7 +244,7 @@ impl Service {
             });
         };
         let input = Input::Outcome(outcome);
-        let mut indexes = indexes_for(&input, &case);
+        let indexes = indexes_for(&input, &case);
         // Outcomes are facts, never refused; a refusal here would be a bug.
         let transition = match engine::apply(&case, input, &self.ctx(now)) {
             Ok(t) => t,
@@ -260,13 +260,27 @@ impl Service {
                 });
             }
         };
-        indexes.extend(published_indexes(&case, &transition.case, &self.config));
+        self.commit_step(&case, &transition, indexes, None, Some(entry.id))
+    }
+
+    /// Commits one engine step on an existing case with its index entries,
+    /// the inbound event it handled and the outbox entry it completes.
+    fn commit_step(
+        &self,
+        before: &Case,
+        transition: &Transition,
+        mut indexes: Vec<Index>,
+        seen: Option<String>,
+        done: Option<u64>,
+    ) -> Result<(), StoreError> {
+        indexes.extend(published_indexes(before, &transition.case, &self.config));
         self.commit(&Write {
             case: Some(&transition.case),
             audit: &transition.audit,
             effects: &transition.effects,
             indexes,
-            done: Some(entry.id),
+            seen,
+            done,
             ..Write::default()
         })
     }

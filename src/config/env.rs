@@ -11,21 +11,50 @@ use super::{Problem, path};
 /// A variable lookup: `Some(value)` when the variable is set.
 pub(super) type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
+/// A string value that took text from the environment: as written and as expanded.
+pub(super) struct Substituted {
+    written: String,
+    value: String,
+}
+
+/// What [`substitute`] did.
+pub(super) struct Substitution {
+    /// The paths of the values that could not be substituted, so that later checks can stay
+    /// quiet about them instead of also complaining that `${TOKEN}` is, say, not an address.
+    pub(super) failed: Vec<String>,
+    /// The values that were, so that [`redact`] can keep them out of problem messages.
+    pub(super) done: Vec<Substituted>,
+}
+
 /// Replaces `${VAR}` in every string value of `table` (recursively) and `$${` with a literal
 /// `${`. Substituted text is not scanned again, so a value containing `${` stays as it is.
-///
-/// Returns the paths of the values that could not be substituted, so that later checks can
-/// stay quiet about them instead of also complaining that `${TOKEN}` is, say, not an address.
 pub(super) fn substitute(
     table: &mut Table,
     env: EnvLookup<'_>,
     problems: &mut Vec<Problem>,
-) -> Vec<String> {
-    let mut failed = Vec::new();
+) -> Substitution {
+    let mut result = Substitution {
+        failed: Vec::new(),
+        done: Vec::new(),
+    };
     for (key, value) in table.iter_mut() {
-        walk(value, &path::key("", key), env, problems, &mut failed);
+        walk(value, &path::key("", key), env, problems, &mut result);
     }
-    failed
+    result
+}
+
+/// Shows substituted values in problem messages as written (`"${SLACK_BOT_TOKEN}"`), not as
+/// expanded: a secret under the wrong key, or failing a check, must not be printed. (Messages
+/// quote the values they show, `{:?}`; that quoted form is what is replaced.)
+pub(super) fn redact(problems: &mut [Problem], substituted: &[Substituted]) {
+    for problem in problems {
+        for s in substituted.iter().filter(|s| !s.value.is_empty()) {
+            let quoted = format!("{:?}", s.value);
+            problem.message = problem
+                .message
+                .replace(&quoted, &format!("{:?}", s.written));
+        }
+    }
 }
 
 fn walk(
@@ -33,7 +62,7 @@ fn walk(
     at: &str,
     env: EnvLookup<'_>,
     problems: &mut Vec<Problem>,
-    failed: &mut Vec<String>,
+    result: &mut Substitution,
 ) {
     match value {
         Value::String(text) => {
@@ -42,21 +71,29 @@ fn walk(
                 return;
             }
             match expand(text, env) {
-                Ok(expanded) => *text = expanded,
+                Ok(expanded) => {
+                    if expanded != *text {
+                        result.done.push(Substituted {
+                            written: std::mem::take(text),
+                            value: expanded.clone(),
+                        });
+                    }
+                    *text = expanded;
+                }
                 Err(messages) => {
-                    failed.push(at.to_owned());
+                    result.failed.push(at.to_owned());
                     problems.extend(messages.into_iter().map(|m| Problem::new(at, m)));
                 }
             }
         }
         Value::Array(items) => {
             for (index, item) in items.iter_mut().enumerate() {
-                walk(item, &path::index(at, index), env, problems, failed);
+                walk(item, &path::index(at, index), env, problems, result);
             }
         }
         Value::Table(table) => {
             for (key, item) in table.iter_mut() {
-                walk(item, &path::key(at, key), env, problems, failed);
+                walk(item, &path::key(at, key), env, problems, result);
             }
         }
         Value::Integer(_) | Value::Float(_) | Value::Boolean(_) | Value::Datetime(_) => {}
@@ -184,7 +221,7 @@ mod tests {
         .parse()
         .unwrap();
         let mut problems = Vec::new();
-        let failed = substitute(&mut table, &env, &mut problems);
+        let failed = substitute(&mut table, &env, &mut problems).failed;
         assert_eq!(table["top"].as_str(), Some("s3cr3t"));
         assert_eq!(table["a"]["b"]["list"][1].as_str(), Some("s3cr3t"));
         let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();

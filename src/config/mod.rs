@@ -436,12 +436,13 @@ impl Config {
             .parse()
             .map_err(|e: toml::de::Error| ConfigErrors(vec![syntax_problem(text, &e)]))?;
         let mut problems = Vec::new();
-        let unsubstituted = env::substitute(&mut table, env, &mut problems);
+        let substitution = env::substitute(&mut table, env, &mut problems);
         let raw = raw::read(table, &mut problems);
-        let config = validate::validate(raw, base_dir, &unsubstituted, &mut problems);
+        let config = validate::validate(raw, base_dir, &substitution.failed, &mut problems);
         if problems.is_empty() {
             Ok(config)
         } else {
+            env::redact(&mut problems, &substitution.done);
             Err(ConfigErrors(problems))
         }
     }

@@ -41,15 +41,9 @@ const PLATFORMS: &[(&str, Platform)] = &[
     ("webhook", Platform::Webhook),
     ("demo", Platform::Demo),
 ];
-/// `simulate`: what a demo account may pretend to be, i.e. any real network.
-const SIMULATED_PLATFORMS: &[(&str, Platform)] = &[
-    ("x", Platform::X),
-    ("facebook", Platform::Facebook),
-    ("instagram", Platform::Instagram),
-    ("mastodon", Platform::Mastodon),
-    ("bluesky", Platform::Bluesky),
-    ("webhook", Platform::Webhook),
-];
+/// `simulate`: what a demo account may pretend to be, i.e. any real network
+/// (all of the above but `demo`, which is last).
+const SIMULATED_PLATFORMS: &[(&str, Platform)] = PLATFORMS.split_at(PLATFORMS.len() - 1).0;
 /// `routing.kinds`.
 const POST_KINDS: &[(&str, PostKind)] = &[
     ("mention", PostKind::Mention),

@@ -363,12 +363,11 @@ impl Store {
 
     /// Records a failed attempt and when to try again.
     pub fn reschedule(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
-        let key = entry.id.to_be_bytes();
-        // Only if it is still pending: it may have been completed meanwhile.
-        let tree = &self.trees[OUTBOX];
-        if tree.contains_key(key)? {
-            tree.insert(key, encode(entry))?;
-        }
+        let value = encode(entry);
+        // Only if it is still pending: it may have been completed meanwhile,
+        // and a completed entry must not come back.
+        self.trees[OUTBOX]
+            .update_and_fetch(entry.id.to_be_bytes(), |old| old.map(|_| value.clone()))?;
         Ok(())
     }
 
