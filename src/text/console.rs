@@ -53,7 +53,13 @@ pub fn in_thread(case: u64, body: &str) -> String {
 /// A reply only the person at the keyboard (acting as `user`) should read.
 pub fn private(user: &str, body: &str) -> String {
     body.lines()
-        .map(|line| format!("  (to @{user}) {line}"))
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("  (to @{user}) {line}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
