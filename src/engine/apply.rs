@@ -293,6 +293,8 @@ fn command_step(
             }
             let c = step.case();
             c.closed_at = None;
+            // A new episode: where the last one went offline is history (audit).
+            c.offline = None;
             c.status = if c.assignee.is_some() {
                 Status::Open
             } else {
@@ -565,20 +567,25 @@ fn close(
         CloseLoop::Always => true,
     };
     if wants_loop {
-        // Close the loop where the conversation started: publicly when it was public.
-        let target = step
-            .case
-            .latest_post_of(false)
-            .or_else(|| step.case.latest_post())
-            .cloned();
+        // Closing the loop is for the public who saw the complaint: under the
+        // customer's latest public post. A conversation that was private all
+        // along has no loop to close.
+        let target = step.case.latest_post_of(false).cloned();
         if let (Some(target), Some(account)) = (target, account) {
             let text = text::fill(&account.close_loop_text, &step.case, &actor.id, None);
-            let kind = if target.kind.is_direct() {
-                DraftKind::Direct
-            } else {
-                DraftKind::Public
-            };
-            draft(step, actor, kind, Purpose::CloseLoop, text, &target, ctx)?;
+            let kind = DraftKind::Public;
+            // The follow-up comes from a template the agent cannot reword, and some
+            // refusals never go away (X already has this text from an earlier loop, the
+            // messaging window has closed): they must not keep the case open for good.
+            // Close without it and say why.
+            if let Err(refusal) = draft(step, actor, kind, Purpose::CloseLoop, text, &target, ctx) {
+                let why = text::refusal(&refusal, &text::at);
+                step.audit(&actor.id, "close loop skipped", Some(why.clone()));
+                step.notice(Notice::Note {
+                    by: BOT.to_owned(),
+                    text: format!("No closing-the-loop reply was drafted: {why}"),
+                });
+            }
         }
     }
     let c = step.case();
@@ -717,7 +724,11 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
             let Some(d) = step.case().draft_mut(&draft) else {
                 return;
             };
-            if d.state == DraftState::Published {
+            // Only an approved draft can fail: if the approval was withdrawn (or the
+            // draft recalled or rejected) while the attempt ran, it keeps that state, so
+            // `retry` cannot send it without a new approval; a repeated report of the same
+            // failure, or one after publication, changes nothing.
+            if d.state != DraftState::Approved {
                 return;
             }
             d.state = DraftState::Failed;

@@ -125,6 +125,7 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
     c.snoozed_until = None;
     if reopening {
         c.closed_at = None;
+        c.offline = None;
         c.status = if c.assignee.is_some() {
             Status::Open
         } else {

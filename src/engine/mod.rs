@@ -16,6 +16,9 @@ pub mod rules;
 pub mod sla;
 pub mod twitter_text;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
