@@ -291,15 +291,7 @@ fn command_step(
             if step.case.status != Status::Closed {
                 return Err(Refusal::NotClosed { case: number });
             }
-            let c = step.case();
-            c.closed_at = None;
-            // A new episode: where the last one went offline is history (audit).
-            c.offline = None;
-            c.status = if c.assignee.is_some() {
-                Status::Open
-            } else {
-                Status::New
-            };
+            reopen(step.case());
             step.audit(&who, "reopened", None);
             step.notice(Notice::Reopened { by: who });
         }
@@ -374,6 +366,23 @@ fn command_step(
         Command::Help { command } => step.answer = Some(Answer::Help { command }),
     }
     Ok(())
+}
+
+/// The status of a case that needs an answer from us: open when someone owns it.
+pub(super) fn needs_us(case: &Case) -> Status {
+    if case.assignee.is_some() {
+        Status::Open
+    } else {
+        Status::New
+    }
+}
+
+/// Starts a new episode on a closed case. Where the last one went offline is
+/// history (the audit keeps it).
+pub(super) fn reopen(case: &mut Case) {
+    case.closed_at = None;
+    case.offline = None;
+    case.status = needs_us(case);
 }
 
 /// The claimer or assignee becomes the owner; a new case becomes open.

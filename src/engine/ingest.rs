@@ -6,7 +6,7 @@
 
 use chrono::TimeDelta;
 
-use super::apply::Step;
+use super::apply::{Step, needs_us, reopen};
 use super::model::{CUSTOMER, Case, CasePost, SocialPost, Status};
 use super::{Ctx, Effect, Notice, Transition, routing, sla};
 
@@ -88,24 +88,19 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         chat: None,
         draft_count: 0,
     };
-    let details = match &route.rule {
-        Some(rule) => format!(
-            "{} {} from @{}; routed by {rule}: {} to {}",
-            post.platform,
-            post.kind.key(),
-            post.author.handle,
-            case.urgency.key(),
-            case.queue
-        ),
-        None => format!(
-            "{} {} from @{}; {} to {}",
-            post.platform,
-            post.kind.key(),
-            post.author.handle,
-            case.urgency.key(),
-            case.queue
-        ),
-    };
+    let routed = route
+        .rule
+        .as_ref()
+        .map(|rule| format!("routed by {rule}: "))
+        .unwrap_or_default();
+    let details = format!(
+        "{} {} from @{}; {routed}{} to {}",
+        post.platform,
+        post.kind.key(),
+        post.author.handle,
+        case.urgency.key(),
+        case.queue
+    );
     let mut step = Step::new(&case, ctx);
     step.audit(CUSTOMER, "opened", Some(details));
     // A brand-new case has no card yet: always post one.
@@ -124,13 +119,7 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
     // The customer spoke: a snooze is over and a waiting case needs us again.
     c.snoozed_until = None;
     if reopening {
-        c.closed_at = None;
-        c.offline = None;
-        c.status = if c.assignee.is_some() {
-            Status::Open
-        } else {
-            Status::New
-        };
+        reopen(c);
         let target = sla::first_response_target(ctx.config, c.urgency);
         c.sla = super::model::Sla {
             first_response_due: sla::due(ctx.config, ctx.now, target),
@@ -138,11 +127,7 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
             breached: false,
         };
     } else if c.status == Status::Waiting {
-        c.status = if c.assignee.is_some() {
-            Status::Open
-        } else {
-            Status::New
-        };
+        c.status = needs_us(c);
     }
     if reopening {
         step.audit(CUSTOMER, "reopened", Some(format!("post {}", post.id)));

@@ -24,14 +24,13 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 7] = [
+    /// The social networks (not the generic webhook or the demo).
+    pub const NETWORKS: [Platform; 5] = [
         Platform::X,
         Platform::Facebook,
         Platform::Instagram,
         Platform::Mastodon,
         Platform::Bluesky,
-        Platform::Webhook,
-        Platform::Demo,
     ];
 
     /// The config/JSON spelling (`x`, `facebook`, …).

@@ -574,13 +574,7 @@ fn test_config_has_every_network_simulated() {
         .iter()
         .map(|id| CONFIG.account(id).unwrap().platform())
         .collect();
-    for platform in [
-        Platform::X,
-        Platform::Facebook,
-        Platform::Instagram,
-        Platform::Mastodon,
-        Platform::Bluesky,
-    ] {
+    for platform in Platform::NETWORKS {
         assert!(simulated.contains(&platform), "{platform} not simulated");
     }
     assert!(SELF_APPROVAL.approval.allow_self_approval);

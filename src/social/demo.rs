@@ -267,13 +267,7 @@ mod tests {
                 .filter(|l| !l.trim().is_empty())
                 .count()
         );
-        for platform in [
-            Platform::X,
-            Platform::Facebook,
-            Platform::Instagram,
-            Platform::Mastodon,
-            Platform::Bluesky,
-        ] {
+        for platform in Platform::NETWORKS {
             assert!(
                 posts.iter().any(|p| p.platform == Some(platform)),
                 "{platform}"
