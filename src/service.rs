@@ -32,7 +32,7 @@ pub enum IngestResult {
 /// What applying an input did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
-    /// The input changed the case (or queued effects).
+    /// The input changed the case (or queued effects), or has an answer for the actor.
     Changed(Box<Transition>),
     /// The input had no effect (e.g. an unrelated reaction, a redelivered event).
     Nothing,
@@ -220,8 +220,18 @@ impl Service {
                 return Ok(Some(Applied::Refused(refusal)));
             }
         };
-        if transition.is_noop(&case) && transition.answer.is_none() {
-            return Ok(Some(Applied::Nothing));
+        if transition.is_noop(&case) {
+            // Nothing to store but, for a redelivery's sake, the event id.
+            if seen.is_some() {
+                self.commit(&Write {
+                    seen,
+                    ..Write::default()
+                })?;
+            }
+            return Ok(Some(match transition.answer {
+                Some(_) => Applied::Changed(Box::new(transition)),
+                None => Applied::Nothing,
+            }));
         }
         self.commit_step(&case, &transition, indexes, seen, None)?;
         Ok(Some(Applied::Changed(Box::new(transition))))

@@ -209,7 +209,7 @@ fn command_step(
                 return Err(if user == who {
                     Refusal::AlreadyYours { case: number }
                 } else {
-                    Refusal::ClaimedBy {
+                    Refusal::AlreadyAssigned {
                         case: number,
                         owner: user,
                     }

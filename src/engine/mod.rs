@@ -292,6 +292,10 @@ pub enum Refusal {
     AlreadyYours {
         case: u64,
     },
+    AlreadyAssigned {
+        case: u64,
+        owner: String,
+    },
     NotClaimed {
         case: u64,
     },

@@ -20,7 +20,9 @@ pub struct Route {
 }
 
 fn matches(rule: &RoutingRule, platform: Platform, post: &SocialPost) -> bool {
-    (rule.platforms.is_empty() || rule.platforms.contains(&platform))
+    (rule.platforms.is_empty()
+        || rule.platforms.contains(&platform)
+        || rule.platforms.contains(&post.platform))
         && (rule.accounts.is_empty() || rule.accounts.contains(&post.account))
         && (rule.kinds.is_empty() || rule.kinds.contains(&post.kind))
         && rule.matches_text(&post.text)
@@ -30,7 +32,8 @@ fn matches(rule: &RoutingRule, platform: Platform, post: &SocialPost) -> bool {
 pub fn route(config: &Config, post: &SocialPost) -> Route {
     let account = config.account(&post.account);
     let account_queue = account.map_or_else(|| "default".to_owned(), |a| a.queue.clone());
-    // Demo accounts are routed as the platform they simulate.
+    // Demo accounts are routed as the platform they simulate (a rule naming
+    // `demo` itself matches them too).
     let platform = rules_platform(account, post.platform);
     match config
         .routing

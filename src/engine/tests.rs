@@ -556,7 +556,7 @@ macro_rules! variant_names {
 }
 
 variant_names!(refusal_name, ALL_REFUSALS, Refusal:
-    NotAllowed, ClaimedBy, AlreadyYours, NotClaimed, NotYours, Closed, NotClosed, EmptyText,
+    NotAllowed, ClaimedBy, AlreadyYours, AlreadyAssigned, NotClaimed, NotYours, Closed, NotClosed, EmptyText,
     TooLong, InvalidCharacters, DuplicateText, DmNotAllowed, DmUnsupported, WindowClosed,
     PrivateReplyUsed, UnknownCanned, NoPendingDraft, NoFailedDraft, DraftsPending, UnknownDraft,
     SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeTooShort, UnknownAccount, NothingToAnswer,

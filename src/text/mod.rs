@@ -417,6 +417,9 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
             format!("#{case} is claimed by {}; use `assign` to take it over.", mention(owner))
         }
         Refusal::AlreadyYours { case } => format!("#{case} is already yours."),
+        Refusal::AlreadyAssigned { case, owner } => {
+            format!("#{case} is already assigned to {}.", mention(owner))
+        }
         Refusal::NotClaimed { case } => format!("Nobody owns #{case}; `claim` it first."),
         Refusal::NotYours { case, owner } => format!(
             "#{case} belongs to {}; only they or an approver can unclaim it (or use `assign`).",

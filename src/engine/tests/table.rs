@@ -483,7 +483,7 @@ fn claiming() -> Vec<Row> {
             F::open(),
             cmd(bo(), C::Assign { user: s("ana") }),
         )
-        .refused(Refusal::ClaimedBy {
+        .refused(Refusal::AlreadyAssigned {
             case: NUMBER,
             owner: s("ana"),
         }),
