@@ -128,8 +128,9 @@ pub struct BotConfig {
     /// `timezone`: IANA zone used to show times and as the default for jobs and business hours
     /// (default `UTC`).
     pub timezone: Tz,
-    /// `flush_interval`: how long chat output is batched before it is sent; more than zero and
-    /// at most 10s (default `100ms`).
+    /// `flush_interval`: how often the store is flushed to disk at the latest (effects are
+    /// only performed on flushed state, and shutdown flushes too); more than zero and at
+    /// most 10s (default `100ms`).
     pub flush_interval: Duration,
     /// `reopen_window`: a new post from the same author within this time after a case was
     /// closed reopens that case instead of opening a new one; more than zero (default `72h`).
