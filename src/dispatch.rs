@@ -21,8 +21,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::chat::ChatSurface;
+use crate::engine::still_wanted;
 use crate::engine::{Case, Effect, Outcome};
-use crate::service::{Service, still_wanted};
+use crate::service::Service;
 use crate::social::{Networks, PublishRequest};
 use crate::store::OutboxEntry;
 use crate::text;

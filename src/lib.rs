@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dispatch;
+pub mod duration;
 pub mod engine;
 pub mod journal;
 pub mod runtime;

@@ -15,10 +15,10 @@ use tokio::sync::watch;
 
 use crate::chat::console::{Console, ConsoleLoop};
 use crate::commands::Specs;
-use crate::config::{ChatKind, Config, JobKind};
+use crate::config::{ChatKind, Config};
 use crate::dispatch::Dispatcher;
 use crate::engine::Platform;
-use crate::scheduler::{self, Job};
+use crate::scheduler;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
@@ -45,22 +45,6 @@ async fn signalled() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-fn jobs(config: &Config) -> anyhow::Result<Vec<Job>> {
-    let tz = config.bot.timezone;
-    let mut jobs: Vec<Job> = config.jobs.iter().map(Job::from_config).collect();
-    if !jobs.iter().any(|j| j.kind == JobKind::Sweep) {
-        let schedule = crate::config::crontab::parse_crontab(scheduler::DEFAULT_SWEEP)
-            .map_err(|e| anyhow::anyhow!("default sweep schedule: {e}"))?;
-        jobs.push(Job {
-            name: "sweep".to_owned(),
-            schedule,
-            tz,
-            kind: JobKind::Sweep,
-        });
-    }
-    Ok(jobs)
 }
 
 /// Runs the bot until SIGINT/SIGTERM, or until the console input ends.
@@ -128,7 +112,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     }
     let scheduler = tokio::spawn(scheduler::run(
         Arc::clone(&service),
-        jobs(&config)?,
+        scheduler::jobs(&config).map_err(|e| anyhow::anyhow!("default sweep schedule: {e}"))?,
         stopped.clone(),
     ));
 

@@ -13,7 +13,7 @@ use chrono_tz::Tz;
 use cron::Schedule;
 use tokio::sync::watch;
 
-use crate::config::{JobConfig, JobKind};
+use crate::config::{Config, CrontabError, JobConfig, JobKind, parse_crontab};
 use crate::service::Service;
 use crate::store::Write;
 
@@ -36,39 +36,36 @@ pub fn due_slot(
         .last()
 }
 
-/// One job, ready to run.
-pub struct Job {
-    pub name: String,
-    pub schedule: Schedule,
-    pub tz: Tz,
-    pub kind: JobKind,
+/// The jobs to run: the configured ones, plus a sweep every minute when
+/// none is configured.
+pub fn jobs(config: &Config) -> Result<Vec<JobConfig>, CrontabError> {
+    let mut jobs = config.jobs.clone();
+    if !jobs.iter().any(|j| j.kind == JobKind::Sweep) {
+        jobs.push(JobConfig {
+            name: "sweep".to_owned(),
+            cron: DEFAULT_SWEEP.to_owned(),
+            schedule: parse_crontab(DEFAULT_SWEEP)?,
+            timezone: config.bot.timezone,
+            kind: JobKind::Sweep,
+        });
+    }
+    Ok(jobs)
 }
 
-impl Job {
-    pub fn from_config(job: &JobConfig) -> Job {
-        Job {
-            name: job.name.clone(),
-            schedule: job.schedule.clone(),
-            tz: job.timezone,
-            kind: job.kind,
-        }
-    }
-
-    fn cursor(&self) -> String {
-        format!("job:{}", self.name)
-    }
+fn cursor(job: &JobConfig) -> String {
+    format!("job:{}", job.name)
 }
 
-fn last_run(service: &Service, job: &Job) -> Option<DateTime<Utc>> {
-    let raw = service.store().cursor(&job.cursor()).ok().flatten()?;
+fn last_run(service: &Service, job: &JobConfig) -> Option<DateTime<Utc>> {
+    let raw = service.store().cursor(&cursor(job)).ok().flatten()?;
     DateTime::parse_from_rfc3339(&raw)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn remember(service: &Service, job: &Job, slot: DateTime<Utc>) {
+fn remember(service: &Service, job: &JobConfig, slot: DateTime<Utc>) {
     let write = Write {
-        cursor: Some((job.cursor(), slot.to_rfc3339())),
+        cursor: Some((cursor(job), slot.to_rfc3339())),
         ..Write::default()
     };
     if let Err(error) = service.store().commit(&write) {
@@ -76,7 +73,7 @@ fn remember(service: &Service, job: &Job, slot: DateTime<Utc>) {
     }
 }
 
-fn perform(service: &Service, job: &Job, now: DateTime<Utc>) {
+fn perform(service: &Service, job: &JobConfig, now: DateTime<Utc>) {
     match job.kind {
         JobKind::Sweep => match service.sweep(now) {
             Ok(changed) => tracing::debug!(job = %job.name, changed, "Sweep done."),
@@ -86,7 +83,7 @@ fn perform(service: &Service, job: &Job, now: DateTime<Utc>) {
 }
 
 /// Runs the jobs until shutdown.
-pub async fn run(service: Arc<Service>, jobs: Vec<Job>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(service: Arc<Service>, jobs: Vec<JobConfig>, mut shutdown: watch::Receiver<bool>) {
     if jobs.is_empty() {
         return;
     }
@@ -97,7 +94,7 @@ pub async fn run(service: Arc<Service>, jobs: Vec<Job>, mut shutdown: watch::Rec
                 // First start: begin from now, don't invent a run for the past.
                 None => remember(&service, job, now),
                 Some(last) => {
-                    if let Some(slot) = due_slot(&job.schedule, job.tz, last, now) {
+                    if let Some(slot) = due_slot(&job.schedule, job.timezone, last, now) {
                         perform(&service, job, now);
                         remember(&service, job, slot);
                     }
@@ -106,7 +103,7 @@ pub async fn run(service: Arc<Service>, jobs: Vec<Job>, mut shutdown: watch::Rec
         }
         let next = jobs
             .iter()
-            .filter_map(|j| j.schedule.after(&now.with_timezone(&j.tz)).next())
+            .filter_map(|j| j.schedule.after(&now.with_timezone(&j.timezone)).next())
             .map(|t| t.with_timezone(&Utc))
             .min();
         let wait = next

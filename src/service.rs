@@ -15,8 +15,7 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::engine::{
-    self, Case, Ctx, DraftKind, Effect, Ingested, Input, Outcome, Platform, Refusal, SocialPost,
-    Transition, rules,
+    self, Case, Ctx, DraftKind, Ingested, Input, Outcome, Refusal, SocialPost, Transition, rules,
 };
 use crate::store::{Index, OutboxEntry, Store, StoreError, Write};
 
@@ -283,7 +282,7 @@ impl Service {
         seen: Option<String>,
         done: Option<u64>,
     ) -> Result<(), StoreError> {
-        indexes.extend(published_indexes(before, &transition.case, &self.config));
+        indexes.extend(published_indexes(before, &transition.case));
         self.commit(&Write {
             case: Some(&transition.case),
             audit: &transition.audit,
@@ -301,7 +300,7 @@ impl Service {
             .store
             .active_cases()
             .filter_map(|c| c.ok())
-            .filter(|c| needs_sweep(c, now))
+            .filter(|c| engine::sweep_due(c, now))
             .map(|c| c.number)
             .collect();
         let mut changed = 0;
@@ -312,13 +311,6 @@ impl Service {
         }
         Ok(changed)
     }
-}
-
-fn needs_sweep(case: &Case, now: DateTime<Utc>) -> bool {
-    case.snoozed_until.is_some_and(|u| u <= now)
-        || (!case.sla.breached
-            && case.sla.first_response_at.is_none()
-            && case.sla.first_response_due <= now)
 }
 
 /// Index entries an input adds besides the case itself.
@@ -335,12 +327,9 @@ fn indexes_for(input: &Input, case: &Case) -> Vec<Index> {
     }
 }
 
-/// Public texts that became published in this step (for X's duplicate rule).
-fn published_indexes(before: &Case, after: &Case, config: &Config) -> Vec<Index> {
-    let platform = rules::rules_platform(config.account(&after.account), after.platform);
-    if platform != Platform::X {
-        return Vec::new();
-    }
+/// Public texts that became published in this step, so the engine can
+/// refuse to send the same text twice where a network forbids that.
+fn published_indexes(before: &Case, after: &Case) -> Vec<Index> {
     after
         .drafts
         .iter()
@@ -357,23 +346,11 @@ fn published_indexes(before: &Case, after: &Case, config: &Config) -> Vec<Index>
         .collect()
 }
 
-/// Effects that a dispatcher should skip because the case moved on.
-pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
-    match effect {
-        // Publish only what is still approved: a withdrawn approval or a
-        // publication that already happened must not go out (again).
-        Effect::Publish { draft } => case
-            .draft(draft)
-            .is_some_and(|d| d.state == engine::DraftState::Approved),
-        _ => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::engine::{Author, CanDm, PostKind};
+    use crate::engine::{Author, CanDm, Effect, Platform, PostKind};
 
     fn service(dir: &std::path::Path) -> Service {
         let config = Config::from_toml_str(

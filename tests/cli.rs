@@ -3,8 +3,11 @@
 //! build it, with the dispatcher's work simulated by completing outbox entries).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -307,13 +310,7 @@ fn wait_until_released(config: &Path) {
 }
 
 fn carebridge(args: &[&str], config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_carebridge"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
+    run::carebridge(args, config).output().unwrap()
 }
 
 #[test]
@@ -682,11 +679,7 @@ fn a_reader_that_goes_away_is_not_an_error() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_carebridge"))
-            .args(args)
-            .arg("--config")
-            .arg(fixture.config())
-            .env_remove("RUST_LOG")
+        let out = run::carebridge(args, &fixture.config())
             .stdout(writer)
             .output()
             .unwrap();

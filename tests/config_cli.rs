@@ -4,6 +4,9 @@
 //! these check what a user at a shell sees: exit code, stderr, one problem per line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -23,11 +26,10 @@ const UNSET: &str = "CAREBRIDGE_CONFIG_CLI_TEST_UNSET";
 const SECRET_VAR: &str = "CAREBRIDGE_CONFIG_CLI_TEST_SECRET";
 const SECRET: &str = "xoxb-4242-s3cr3t-do-not-print";
 
-fn carebridge() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carebridge"));
-    cmd.env_remove("RUST_LOG")
-        .env_remove(UNSET)
-        .env(SECRET_VAR, SECRET);
+/// `carebridge <args> --config <config>` with one variable unset and one secret set.
+fn carebridge(args: &[&str], config: &Path) -> Command {
+    let mut cmd = run::carebridge(args, config);
+    cmd.env_remove(UNSET).env(SECRET_VAR, SECRET);
     cmd
 }
 
@@ -51,12 +53,7 @@ impl ConfigFile {
 }
 
 fn run(subcommand: &str, config: &Path) -> Output {
-    carebridge()
-        .arg(subcommand)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap()
+    carebridge(&[subcommand], config).output().unwrap()
 }
 
 /// `check-config` on `text`: asserts exit 2 and returns stderr's lines.
@@ -226,11 +223,8 @@ fn an_unset_variable_names_it_and_the_key_and_never_prints_secrets() {
 
     // With the variable set, the same file is fine (the value is used, and not echoed).
     let file = ConfigFile::new(&text);
-    let out = carebridge()
+    let out = carebridge(&["check-config"], &file.path)
         .env(UNSET, "eu")
-        .arg("check-config")
-        .arg("--config")
-        .arg(&file.path)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -348,10 +342,7 @@ fn several_problems_give_one_line_each() {
 #[test]
 fn run_refuses_a_bad_config_before_starting_anything() {
     let file = ConfigFile::new(&after("pollinterval = \"30s\""));
-    let out = carebridge()
-        .arg("run")
-        .arg("--config")
-        .arg(&file.path)
+    let out = carebridge(&["run"], &file.path)
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -370,12 +361,7 @@ fn run_refuses_a_bad_config_before_starting_anything() {
 
     // The read-side commands refuse it the same way.
     for args in [&["cases", "list"][..], &["export"]] {
-        let out = carebridge()
-            .args(args)
-            .arg("--config")
-            .arg(&file.path)
-            .output()
-            .unwrap();
+        let out = carebridge(args, &file.path).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("accounts[0].pollinterval"));
     }
@@ -395,12 +381,7 @@ fn bad_command_lines_exit_2() {
         &["run", "--log-format", "yaml"],
         &[],
     ] {
-        let out = carebridge()
-            .args(args)
-            .arg("--config")
-            .arg(&file.path)
-            .output()
-            .unwrap();
+        let out = carebridge(args, &file.path).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         assert!(!stderr(&out).is_empty(), "{args:?} says nothing");
     }

@@ -95,8 +95,8 @@ fn a_case_is_worked_and_approved_by_a_second_person_and_published_once() {
     }
     // Approval is announced once: the second ✅ on a decided draft does nothing.
     assert_eq!(stdout.matches("approved draft 1.1").count(), 1, "{stdout}");
-    // The internal remark is never echoed as something sent.
-    assert!(!stdout.contains(&format!("> {REMARK}")), "{stdout}");
+    // The internal remark stays where it was typed: never echoed, never sent.
+    assert!(!stdout.contains(REMARK), "{stdout}");
 
     let case = bot.case(1);
     assert_eq!(case["status"], "waiting");

@@ -51,24 +51,14 @@ fn feed() -> (Vec<String>, BTreeSet<String>) {
     (lines, conversations)
 }
 
-fn wait_until(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    false
-}
-
 #[test]
 fn kill_9_mid_work_loses_and_repeats_nothing() {
     let (feed, conversations) = feed();
     let bot = Bot::new(ACCOUNT, &feed);
 
     // First run: replies are typed while the feed is still arriving.
-    let mut child = bot.spawn();
+    let mut running = bot.spawn();
+    let child = &mut running.0;
     {
         let mut stdin = child.stdin.take().unwrap();
         let mut script = String::from("wait 100ms\n");
@@ -82,7 +72,7 @@ fn kill_9_mid_work_loses_and_repeats_nothing() {
         std::mem::forget(stdin);
     }
     let console = bot.data().join("console-journal.jsonl");
-    let busy = wait_until(Duration::from_secs(60), || {
+    let busy = run::wait_until(Duration::from_secs(60), || {
         run::read_jsonl(&console).len() >= 150
     });
     // SIGKILL: no shutdown code runs.
@@ -201,14 +191,14 @@ fn sigterm_stops_cleanly_and_a_restart_carries_on() {
     let (feed, conversations) = feed();
     let slow = ACCOUNT.replace("pace = \"1ms\"", "pace = \"5ms\"");
     let bot = Bot::new(&slow, &feed);
-    let mut child = bot.spawn();
+    let mut running = bot.spawn();
+    let child = &mut running.0;
     let stdin = child.stdin.take().unwrap();
     let console = bot.data().join("console-journal.jsonl");
-    assert!(wait_until(Duration::from_secs(60), || run::read_jsonl(
-        &console
-    )
-    .len()
-        >= 20));
+    assert!(run::wait_until(
+        Duration::from_secs(60),
+        || run::read_jsonl(&console).len() >= 20
+    ));
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

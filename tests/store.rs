@@ -3,8 +3,11 @@
 //! lock are enforced with clear messages, and the service's ingest dedupes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/run.rs"]
+mod run;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +20,7 @@ use carebridge::engine::{
 use carebridge::service::{Applied, IngestResult, Service};
 use carebridge::store::{Index, OutboxEntry, SCHEMA_VERSION, Store, StoreError, Write};
 use chrono::{DateTime, TimeZone, Utc};
+use run::Running;
 
 const FLUSH: Duration = Duration::from_millis(10);
 
@@ -768,22 +772,6 @@ fn ingest_dedupes_and_stores_the_cursor_with_the_post() {
     assert_eq!(service.store().case(1).unwrap().unwrap().posts.len(), 2);
 }
 
-/// Kills and reaps the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn carebridge(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_carebridge"));
-    cmd.arg("--config").arg(config).env_remove("RUST_LOG");
-    cmd
-}
-
 fn wait_for(path: &Path, bot: &mut Running, limit: Duration) {
     let deadline = Instant::now() + limit;
     while !path.exists() {
@@ -818,8 +806,7 @@ fn reading_the_store_of_a_running_bot_says_so() {
     let data: PathBuf = dir.path().join("data");
     // stdin stays open (piped, never closed), so the console keeps the bot running.
     let mut bot = Running(
-        carebridge(&config_path)
-            .arg("run")
+        run::carebridge(&["run"], &config_path)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -838,7 +825,7 @@ fn reading_the_store_of_a_running_bot_says_so() {
         &["cases", "show", "1"],
         &["export", "--format", "csv"],
     ] {
-        let out = carebridge(&config_path).args(args).output().unwrap();
+        let out = run::carebridge(args, &config_path).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
@@ -855,8 +842,7 @@ fn reading_the_store_of_a_running_bot_says_so() {
 
     // A killed bot leaves no stale lock behind.
     drop(bot);
-    let out = carebridge(&config_path)
-        .args(["cases", "list"])
+    let out = run::carebridge(&["cases", "list"], &config_path)
         .output()
         .unwrap();
     assert!(

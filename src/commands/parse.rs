@@ -481,41 +481,16 @@ pub fn parse_user(raw: &str) -> Option<String> {
     ok.then(|| name.to_owned())
 }
 
-/// Accepts one or more `<number><unit>` parts with units `w d h m s` in that
-/// order, each at most once: `90s`, `15m`, `2h`, `1d`, `1w`, `1h30m`.
-/// Units are case-insensitive. Zero and overflowing spans are rejected.
+/// A command's duration argument: the one duration syntax (`90s`, `15m`,
+/// `2h`, `1d`, `1w`, `1h30m`) as a single token, units in any case (people
+/// type `2H` in chat), and never zero — "snooze for nothing" is a typo.
 pub fn parse_duration(raw: &str) -> Option<Duration> {
-    const UNITS: [(char, u64); 5] = [
-        ('w', 7 * 24 * 3600),
-        ('d', 24 * 3600),
-        ('h', 3600),
-        ('m', 60),
-        ('s', 1),
-    ];
-    let mut total: u64 = 0;
-    let mut next_unit = 0; // index into UNITS: units must strictly descend
-    let mut number: Option<u64> = None;
-    for c in raw.chars() {
-        if let Some(d) = c.to_digit(10) {
-            number = Some(
-                number
-                    .unwrap_or(0)
-                    .checked_mul(10)?
-                    .checked_add(u64::from(d))?,
-            );
-            continue;
-        }
-        let c = c.to_ascii_lowercase();
-        let offset = UNITS[next_unit..].iter().position(|(u, _)| *u == c)?;
-        let (_, secs) = UNITS[next_unit + offset];
-        total = total.checked_add(number.take()?.checked_mul(secs)?)?;
-        next_unit += offset + 1;
-    }
-    // A trailing bare number (`90`) has no unit: ambiguous, so rejected.
-    if number.is_some() || total == 0 {
+    if raw.contains(char::is_whitespace) {
         return None;
     }
-    Some(Duration::from_secs(total))
+    crate::duration::parse_duration(&raw.to_ascii_lowercase())
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 /// Optimal-string-alignment distance: Levenshtein plus adjacent

@@ -30,7 +30,6 @@ use crate::engine::{OfflineChannel, Platform, PostKind, Urgency};
 pub use crate::engine::ApprovalMode;
 
 pub mod crontab;
-pub mod duration;
 mod env;
 mod path;
 mod raw;
@@ -39,8 +38,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use crate::duration::{DurationError, format_duration, parse_duration};
 pub use crontab::{CrontabError, parse_crontab, translate_crontab};
-pub use duration::{DurationError, format_duration, parse_duration};
 
 /// Placeholders allowed in reply templates (`[canned]`, `close_loop_text`).
 pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["name", "handle", "agent", "case"];

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::{
     Actor, BOT, Case, CasePost, Draft, DraftKind, DraftState, Escalation, Offline, OfflineChannel,
@@ -117,7 +117,7 @@ pub fn apply(case: &Case, input: Input, ctx: &Ctx<'_>) -> Result<Transition, Ref
         } => {
             if !permitted(&actor, required) {
                 return Err(Refusal::NotAllowed {
-                    command: command.name(),
+                    command: command.name().to_owned(),
                     needs: required,
                 });
             }
@@ -350,10 +350,11 @@ fn command_step(
         }
         Command::Snooze { duration } => {
             open_case(&step.case)?;
-            if duration < Duration::from_secs(60) {
-                return Err(Refusal::SnoozeTooShort);
-            }
-            let until = ctx.now + TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX);
+            let until = (duration >= MIN_SNOOZE && duration <= MAX_SNOOZE)
+                .then(|| TimeDelta::from_std(duration).ok())
+                .flatten()
+                .and_then(|d| ctx.now.checked_add_signed(d))
+                .ok_or(Refusal::SnoozeOutOfRange)?;
             step.case().snoozed_until = Some(until);
             step.audit(
                 &who,
@@ -367,6 +368,10 @@ fn command_step(
     }
     Ok(())
 }
+
+/// Snoozes shorter than this are a typo; longer ones hide a case for good.
+const MIN_SNOOZE: Duration = Duration::from_secs(60);
+const MAX_SNOOZE: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// The status of a case that needs an answer from us: open when someone owns it.
 pub(super) fn needs_us(case: &Case) -> Status {
@@ -444,8 +449,7 @@ fn draft(
     check_target(&step.case, account, kind, target, ctx)?;
     let needs_approval = needs_approval(&step.case, account, actor);
     let c = step.case();
-    c.draft_count += 1;
-    let id = format!("{}.{}", c.number, c.draft_count);
+    let id = format!("{}.{}", c.number, c.drafts.len() + 1);
     c.drafts.push(Draft {
         id: id.clone(),
         kind,
@@ -588,12 +592,12 @@ fn close(
             // messaging window has closed): they must not keep the case open for good.
             // Close without it and say why.
             if let Err(refusal) = draft(step, actor, kind, Purpose::CloseLoop, text, &target, ctx) {
-                let why = text::refusal(&refusal, &text::at);
-                step.audit(&actor.id, "close loop skipped", Some(why.clone()));
-                step.notice(Notice::Note {
-                    by: BOT.to_owned(),
-                    text: format!("No closing-the-loop reply was drafted: {why}"),
-                });
+                step.audit(
+                    &actor.id,
+                    "close loop skipped",
+                    Some(text::refusal(&refusal, &text::at)),
+                );
+                step.notice(Notice::LoopSkipped { refusal });
             }
         }
     }
@@ -752,19 +756,44 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
     }
 }
 
+/// The snooze of `case` is over at `now`.
+fn snooze_over(case: &Case, now: DateTime<Utc>) -> bool {
+    case.snoozed_until.is_some_and(|until| until <= now)
+}
+
+/// `case` missed its first-response target at `now`, and nobody was told yet.
+fn newly_breached(case: &Case, now: DateTime<Utc>) -> bool {
+    case.status != Status::Closed
+        && !case.sla.breached
+        && case.sla.first_response_at.is_none()
+        && case.sla.first_response_due <= now
+}
+
+/// Whether a sweep at `now` has anything to do for `case`.
+pub fn sweep_due(case: &Case, now: DateTime<Utc>) -> bool {
+    snooze_over(case, now) || newly_breached(case, now)
+}
+
+/// Whether a queued effect should still run on the case as it is now.
+/// Publish only what is still approved: a withdrawn approval or a
+/// publication that already happened must not go out (again).
+pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
+    match effect {
+        Effect::Publish { draft } => case
+            .draft(draft)
+            .is_some_and(|d| d.state == DraftState::Approved),
+        _ => true,
+    }
+}
+
 fn sweep(step: &mut Step<'_>) {
     let now = step.now;
-    if step.case.snoozed_until.is_some_and(|until| until <= now) {
+    if snooze_over(&step.case, now) {
         step.case().snoozed_until = None;
         step.audit(BOT, "snooze over", None);
         step.notice(Notice::SnoozeOver);
     }
-    let c = &step.case;
-    if c.status != Status::Closed
-        && !c.sla.breached
-        && c.sla.first_response_at.is_none()
-        && c.sla.first_response_due <= now
-    {
+    if newly_breached(&step.case, now) {
         step.case().sla.breached = true;
         step.audit(BOT, "sla breached", Some("first response".to_owned()));
         step.notice(Notice::SlaBreached);

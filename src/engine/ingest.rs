@@ -86,7 +86,6 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         updated_at: ctx.now,
         closed_at: None,
         chat: None,
-        draft_count: 0,
     };
     let routed = route
         .rule

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
-pub use apply::apply;
+pub use apply::{apply, still_wanted, sweep_due};
 pub use ingest::{Ingested, ingest};
 pub use model::*;
 
@@ -120,7 +120,10 @@ impl Command {
 }
 
 /// Who may run a command (from its spec in `commands/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Permission {
     Anyone,
     Agent,
@@ -252,6 +255,10 @@ pub enum Notice {
     },
     SnoozeOver,
     SlaBreached,
+    /// The case closed without its closing-the-loop reply: the network's rules refuse it.
+    LoopSkipped {
+        refusal: Refusal,
+    },
 }
 
 /// An answer for the person who acted only (not the thread), e.g. `status`.
@@ -279,10 +286,11 @@ impl Transition {
 
 /// Why the engine refused an input, with what the person should change.
 /// Rendered to text by `crate::text::refusal`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "refusal")]
 pub enum Refusal {
     NotAllowed {
-        command: &'static str,
+        command: String,
         needs: Permission,
     },
     ClaimedBy {
@@ -361,7 +369,7 @@ pub enum Refusal {
     AlreadyTagged {
         label: String,
     },
-    SnoozeTooShort,
+    SnoozeOutOfRange,
     UnknownAccount {
         account: String,
     },

@@ -336,7 +336,8 @@ impl DraftState {
 /// An outgoing message to the customer. Every one is a draft first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
-    /// `<case>.<n>`, e.g. `12.3`: short enough to type in the console.
+    /// `<case>.<n>`, e.g. `12.3`: short enough to type in the console. Drafts
+    /// are never removed, so `n` is the draft's position in the case.
     pub id: String,
     pub kind: DraftKind,
     pub purpose: Purpose,
@@ -391,8 +392,6 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub chat: Option<ChatThread>,
-    /// How many drafts were ever made on this case (for draft ids).
-    pub draft_count: u32,
 }
 
 impl Case {

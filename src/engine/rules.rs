@@ -14,7 +14,8 @@ use super::{Lookup, Refusal, twitter_text};
 use crate::config::AccountConfig;
 
 /// How a network counts the length of a text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Unit {
     /// twitter-text v3 weighted length (URLs 23, CJK and emoji 2).
     Weighted,

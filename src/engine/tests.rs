@@ -559,13 +559,13 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
     NotAllowed, ClaimedBy, AlreadyYours, AlreadyAssigned, NotClaimed, NotYours, Closed, NotClosed, EmptyText,
     TooLong, InvalidCharacters, DuplicateText, DmNotAllowed, DmUnsupported, WindowClosed,
     PrivateReplyUsed, UnknownCanned, NoPendingDraft, NoFailedDraft, DraftsPending, UnknownDraft,
-    SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeTooShort, UnknownAccount, NothingToAnswer,
+    SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeOutOfRange, UnknownAccount, NothingToAnswer,
 );
 
 variant_names!(notice_name, ALL_NOTICES, Notice:
     CustomerPost, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
     Withdrawn, Recalled, Published, PublishFailed, MovedOffline, Closed, Tagged, Snoozed,
-    SnoozeOver, SlaBreached,
+    SnoozeOver, SlaBreached, LoopSkipped,
 );
 
 #[test]

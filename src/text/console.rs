@@ -7,10 +7,16 @@ fn gutter(case: u64) -> String {
     format!("#{case} │ ")
 }
 
-fn prefixed(case: u64, body: &str) -> String {
-    let gutter = gutter(case);
+/// `body` with `prefix` before every line that has text.
+fn prefixed(prefix: &str, body: &str) -> String {
     body.lines()
-        .map(|line| format!("{gutter}{line}"))
+        .map(|line| {
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}{line}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -47,21 +53,12 @@ pub fn card_update(case: u64, card: &Card) -> String {
 
 /// A message in case `case`'s thread.
 pub fn in_thread(case: u64, body: &str) -> String {
-    prefixed(case, body)
+    prefixed(&gutter(case), body)
 }
 
 /// A reply only the person at the keyboard (acting as `user`) should read.
 pub fn private(user: &str, body: &str) -> String {
-    body.lines()
-        .map(|line| {
-            if line.is_empty() {
-                String::new()
-            } else {
-                format!("  (to @{user}) {line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    prefixed(&format!("  (to @{user}) "), body)
 }
 
 pub fn banner(user: &str) -> String {

@@ -326,6 +326,10 @@ pub fn notice(case: &Case, notice: &Notice, mention: Mention<'_>) -> String {
             until.format("%a %d %b %H:%M")
         ),
         Notice::SnoozeOver => format!("Snooze over: #{} needs attention again.", case.number),
+        Notice::LoopSkipped { refusal: why } => format!(
+            "No closing-the-loop reply was drafted: {}",
+            refusal(why, mention)
+        ),
         Notice::SlaBreached => {
             let owner = case
                 .assignee
@@ -432,10 +436,10 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
             "Too long for {}: {count}/{limit} {}. Cut at least {}.",
             platform_name(*platform),
             unit_phrase(*unit),
-            count - limit
+            count.saturating_sub(*limit)
         ),
         Refusal::InvalidCharacters { platform } => format!(
-            "{} refuses this text: it contains invisible or reserved characters (U+FFFE, U+FEFF, U+FFFF or direction marks); retype it.",
+            "{} refuses this text: it contains reserved invisible characters (U+FFFE, U+FEFF or U+FFFF); retype it.",
             platform_name(*platform)
         ),
         Refusal::DuplicateText { platform } => format!(
@@ -479,7 +483,9 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
             format!("#{case} already moved offline ({}); `close` it when you're done.", channel.key())
         }
         Refusal::AlreadyTagged { label } => format!("The case is already tagged `{label}`."),
-        Refusal::SnoozeTooShort => "Snooze for at least a minute, e.g. `snooze 30m`.".to_owned(),
+        Refusal::SnoozeOutOfRange => {
+            "Snooze for at least a minute and at most 90 days, e.g. `snooze 30m`.".to_owned()
+        }
         Refusal::UnknownAccount { account } => {
             format!("Account `{account}` is no longer in bot.toml, so nothing can be sent from it.")
         }

@@ -6,11 +6,44 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_carebridge")
+}
+
+/// `carebridge <args> --config <config>`, logging at the binary's default level.
+pub fn carebridge(args: &[&str], config: &Path) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// A running bot, killed and reaped when the test ends, however it ends.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `done` until it holds or `limit` passes; says which.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
 }
 
 /// One line of a demo feed.
@@ -67,17 +100,12 @@ urgency = "urgent"
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin());
-        cmd.args(args)
-            .arg("--config")
-            .arg(self.config())
-            .env_remove("RUST_LOG");
-        cmd
+        carebridge(args, &self.config())
     }
 
     /// Runs the bot with `script` on stdin; it stops at the end of input.
     pub fn run_script(&self, script: &str) -> Output {
-        let mut child = self.spawn();
+        let mut child = self.start();
         child
             .stdin
             .take()
@@ -88,7 +116,11 @@ urgency = "urgent"
     }
 
     /// Starts the bot with stdin kept open (it runs until killed or stdin closes).
-    pub fn spawn(&self) -> Child {
+    pub fn spawn(&self) -> Running {
+        Running(self.start())
+    }
+
+    fn start(&self) -> Child {
         self.command(&["run"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -53,7 +53,7 @@ fn a_new_post_opens_a_new_case() {
     assert_eq!(c.can_dm, CanDm::Yes);
     assert_eq!(c.opened_at, mins(1));
     assert_eq!(c.closed_at, None);
-    assert_eq!(c.draft_count, 0);
+    assert!(c.drafts.is_empty());
     assert_eq!(c.posts.len(), 1);
     assert_eq!(c.posts[0].id, "p1");
     assert_eq!(c.posts[0].at, t0());

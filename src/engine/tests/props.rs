@@ -483,13 +483,6 @@ impl World {
         self.ensure(ids.len() == c.drafts.len(), || {
             format!("#{n}: draft ids repeat")
         });
-        self.ensure(c.drafts.len() == c.draft_count as usize, || {
-            format!(
-                "#{n}: {} drafts, draft_count {}",
-                c.drafts.len(),
-                c.draft_count
-            )
-        });
         for (i, d) in c.drafts.iter().enumerate() {
             self.ensure(d.id == format!("{n}.{}", i + 1), || {
                 format!("#{n}: draft id {}", d.id)

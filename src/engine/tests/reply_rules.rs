@@ -15,7 +15,7 @@ use Refusal::{DuplicateText, TooLong, WindowClosed};
 /// A row where `input` makes the case's next draft, in `state`, of `kind`, answering the
 /// case's latest post.
 fn drafted(name: &str, f: Fixture, input: Input, state: DraftState, kind: DraftKind) -> Row {
-    let id = format!("{}.{}", f.case.number, f.case.draft_count + 1);
+    let id = format!("{}.{}", f.case.number, f.case.drafts.len() + 1);
     let target = f
         .case
         .latest_post()

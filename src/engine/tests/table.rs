@@ -274,10 +274,7 @@ fn loop_skipped(name: &str, f: Fixture, sent: &[(&str, &str)], refusal: Refusal)
         .status(Status::Closed)
         .drafts(&drafts)
         .effects(vec![
-            thread(Notice::Note {
-                by: s(BOT),
-                text: format!("No closing-the-loop reply was drafted: {why}"),
-            }),
+            thread(Notice::LoopSkipped { refusal }),
             thread(Notice::Closed {
                 by: s("ana"),
                 note: None,
@@ -359,7 +356,7 @@ fn claiming() -> Vec<Row> {
             cmd(olga(), C::Claim),
         )
         .refused(Refusal::NotAllowed {
-            command: "claim",
+            command: s("claim"),
             needs: Permission::Agent,
         }),
         // unclaim
@@ -499,7 +496,7 @@ fn claiming() -> Vec<Row> {
             cmd(olga(), C::Assign { user: s("olga") }),
         )
         .refused(Refusal::NotAllowed {
-            command: "assign",
+            command: s("assign"),
             needs: Permission::Agent,
         }),
     ]
@@ -570,7 +567,7 @@ fn drafting() -> Vec<Row> {
         .refused(Refusal::Closed { case: NUMBER }),
         Row::new("reply: by an outsider", F::open(), reply(olga(), "hi")).refused(
             Refusal::NotAllowed {
-                command: "reply",
+                command: s("reply"),
                 needs: Permission::Agent,
             },
         ),
@@ -597,7 +594,7 @@ fn drafting() -> Vec<Row> {
             .refused(Refusal::Closed { case: NUMBER }),
         Row::new("dm: by an outsider", F::open(), dm(olga(), "psst")).refused(
             Refusal::NotAllowed {
-                command: "dm",
+                command: s("dm"),
                 needs: Permission::Agent,
             },
         ),
@@ -711,7 +708,7 @@ fn case_commands() -> Vec<Row> {
         .audit(&["note"]),
         Row::new("note: on a closed case", F::closed(), cmd(bo(), C::Note { text: s("for the record") })).audit(&["note"]),
         Row::new("note: by an outsider", F::open(), cmd(olga(), C::Note { text: s("hi") })).refused(Refusal::NotAllowed {
-            command: "note",
+            command: s("note"),
             needs: Permission::Agent,
         }),
         Row::new(
@@ -1027,7 +1024,7 @@ fn case_commands() -> Vec<Row> {
         ),
         Row::new("close: a closed case", F::closed(), close(ana())).refused(Refusal::Closed { case: NUMBER }),
         Row::new("close: by an outsider", F::open(), close(olga())).refused(Refusal::NotAllowed {
-            command: "close",
+            command: s("close"),
             needs: Permission::Agent,
         }),
         // reopen
@@ -1155,7 +1152,10 @@ fn case_commands() -> Vec<Row> {
                 Effect::Card,
             ])
             .audit(&["snoozed"]),
-        Row::new("snooze: under a minute", F::open(), snooze(ana(), 59)).refused(Refusal::SnoozeTooShort),
+        Row::new("snooze: under a minute", F::open(), snooze(ana(), 59)).refused(Refusal::SnoozeOutOfRange),
+        Row::new("snooze: over 90 days", F::open(), snooze(ana(), 91 * 24 * 3600)).refused(Refusal::SnoozeOutOfRange),
+        Row::new("snooze: so long no date could hold it", F::open(), snooze(ana(), u64::MAX))
+            .refused(Refusal::SnoozeOutOfRange),
         Row::new("snooze: a closed case", F::closed(), snooze(ana(), 3600)).refused(Refusal::Closed { case: NUMBER }),
         // status, help, permissions
         Row::new("status: an answer for the asker only, for anyone", F::open(), cmd(olga(), C::Status))
@@ -1183,7 +1183,7 @@ fn case_commands() -> Vec<Row> {
             },
         )
         .refused(Refusal::NotAllowed {
-            command: "status",
+            command: s("status"),
             needs: Permission::Agent,
         }),
         Row::new(
@@ -1197,7 +1197,7 @@ fn case_commands() -> Vec<Row> {
             },
         )
         .refused(Refusal::NotAllowed {
-            command: "tag",
+            command: s("tag"),
             needs: Permission::Approver,
         }),
         Row::new(

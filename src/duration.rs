@@ -1,4 +1,5 @@
-//! Human-written durations (`100ms`, `30s`, `15m`, `4h`, `2d`, `1w`, `1h30m`) for `bot.toml`.
+//! Human-written durations (`100ms`, `30s`, `15m`, `4h`, `2d`, `1w`, `1h30m`): one syntax
+//! for `bot.toml`, command arguments (`snooze 2h`) and the console (`wait 2s`).
 //!
 //! Owns the duration syntax and nothing else: pure string → [`Duration`] conversion, no I/O,
 //! and no opinion on which durations are sensible (callers decide whether zero or very long

@@ -1,0 +1,86 @@
+//! Everything that reads outside input returns a value or an error for any
+//! input at all: chat lines, slash commands and their options, text to
+//! measure, demo feed lines, config files, durations and crontab lines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use carebridge::chat::console::parse_line;
+use carebridge::commands::parse::{parse_duration, parse_user};
+use carebridge::commands::{Invocation, Specs};
+use carebridge::config::{Config, parse_crontab};
+use carebridge::engine::rules::{Unit, count};
+use carebridge::engine::twitter_text::measure;
+use carebridge::social::demo::parse_feed;
+use proptest::prelude::*;
+
+/// Arbitrary text, biased towards the pieces parsers look for.
+fn text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        any::<String>(),
+        Just("https://".to_owned()),
+        Just("example.com/".to_owned()),
+        Just("@".to_owned()),
+        Just("#".to_owned()),
+        Just("!".to_owned()),
+        Just("${".to_owned()),
+        Just("}".to_owned()),
+        Just("👨‍👩‍👧‍👦".to_owned()),
+        Just("\u{200d}\u{fe0f}\u{20e3}".to_owned()),
+        Just("🇬".to_owned()),
+        Just("漢字".to_owned()),
+        Just("e\u{301}".to_owned()),
+        Just("\u{fffe}".to_owned()),
+        Just(" ".to_owned()),
+        Just("\n".to_owned()),
+        Just("42".to_owned()),
+        Just("9999999999999999999999".to_owned()),
+        Just("h".to_owned()),
+        Just("reply".to_owned()),
+        Just("offline".to_owned()),
+        Just("snooze".to_owned()),
+        Just("<@U1>".to_owned()),
+        Just("[x]".to_owned()),
+        Just("=".to_owned()),
+        Just("\"".to_owned()),
+        Just("*/".to_owned()),
+        Just("Mon-".to_owned()),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn chat_input_never_panics(line in text()) {
+        let specs = Specs::load().unwrap();
+        let _ = specs.parse(&line, Invocation::Thread);
+        let _ = specs.parse(&line, Invocation::Slash);
+        let _ = parse_line(&line);
+        let _ = parse_user(&line);
+        let _ = parse_duration(&line);
+        for name in specs.names() {
+            let _ = specs.from_options(name, Some(1), &[("text".to_owned(), line.clone()), ("for".to_owned(), line.clone())]);
+        }
+    }
+
+    #[test]
+    fn measuring_text_never_panics(s in text()) {
+        let measured = measure(&s);
+        // Valid means within X's limit (it may also be invalid for its characters).
+        prop_assert!(!measured.valid || (1..=280).contains(&measured.weighted));
+        for unit in [Unit::Weighted, Unit::CharsUrl23, Unit::Graphemes, Unit::Chars] {
+            let _ = count(&s, unit);
+        }
+    }
+
+    #[test]
+    fn feed_and_config_text_never_panic(s in text()) {
+        let _ = parse_feed(&s, "proptest");
+        let dir = std::env::temp_dir();
+        let _ = Config::from_toml_str(&s, &dir, &|_| Some(s.clone()));
+        let config = format!("[bot]\ntimezone = {s:?}\nreopen_window = {s:?}\n[[accounts]]\nid = {s:?}\nnetwork = \"demo\"\nsimulate = {s:?}\n");
+        let _ = Config::from_toml_str(&config, &dir, &|_| None);
+        let _ = parse_crontab(&s);
+        let _ = carebridge::config::parse_duration(&s);
+    }
+}
