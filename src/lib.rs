@@ -17,6 +17,7 @@ pub mod engine;
 pub mod journal;
 pub mod runtime;
 pub mod scheduler;
+pub mod server;
 pub mod service;
 pub mod social;
 pub mod store;

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use carebridge::cli::{self, Format};
-use carebridge::commands::Specs;
-use carebridge::config::{ChatKind, Config};
+use carebridge::commands::{SlackApp, Specs};
+use carebridge::config::{ChatKind, Config, SlackMode};
 use carebridge::engine::Status;
 use carebridge::store::Store;
 
@@ -203,7 +203,23 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
         Command::Manifest { target } => {
             let specs = load_specs()?;
             let value = match target {
-                ManifestTarget::Slack => specs.slack_manifest("carebridge"),
+                ManifestTarget::Slack => {
+                    // The manifest needs no secrets: without a config file it
+                    // describes a Socket Mode app called carebridge.
+                    let config = match cli.config.exists() {
+                        true => Some(load_config(&cli.config)?),
+                        false => None,
+                    };
+                    let slack = config.as_ref().and_then(|c| c.chat.slack.as_ref());
+                    specs.slack_manifest(&SlackApp {
+                        name: slack.map_or("carebridge", |s| s.app_name.as_str()),
+                        // Events mode without chat.slack.public_url: a
+                        // placeholder the user replaces, not a wrong mode.
+                        public_url: slack.filter(|s| s.mode == SlackMode::Events).map(|s| {
+                            s.public_url.as_deref().unwrap_or("https://YOUR-PUBLIC-HOST")
+                        }),
+                    })
+                }
                 ManifestTarget::Discord => specs.discord_commands(),
             };
             let text = serde_json::to_string_pretty(&value).map_err(failed)?;

@@ -13,16 +13,27 @@ use anyhow::Context as _;
 use tokio::io::BufReader;
 use tokio::sync::watch;
 
+use axum::Router;
+
+use crate::chat::ChatSurface;
 use crate::chat::console::{Console, ConsoleLoop};
+use crate::chat::slack::{self, Inbound, Slack};
 use crate::commands::Specs;
-use crate::config::{ChatKind, Config};
+use crate::config::{ChatKind, Config, SlackMode};
 use crate::dispatch::Dispatcher;
 use crate::engine::Platform;
 use crate::scheduler;
+use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
 use crate::store::Store;
+
+/// The chat the bot runs on.
+enum Chat {
+    Console(Arc<Console>),
+    Slack(Arc<Slack>),
+}
 
 /// Resolves when SIGINT or SIGTERM arrives.
 async fn signalled() {
@@ -80,19 +91,29 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         }
     }
 
-    let console = match config.chat.kind {
-        ChatKind::Console => Arc::new(
+    let chat = match config.chat.kind {
+        ChatKind::Console => Chat::Console(Arc::new(
             Console::new(Box::new(std::io::stdout()), &data_dir).with_context(|| {
                 format!("opening the console journal in {}", data_dir.display())
             })?,
-        ),
-        // check-config refuses these until their adapters exist.
-        kind @ (ChatKind::Slack | ChatKind::Discord) => {
-            anyhow::bail!("chat.kind {kind:?} is not available in this build yet")
+        )),
+        ChatKind::Slack => {
+            let settings = config
+                .chat
+                .slack
+                .as_ref()
+                .context("chat.kind is slack but there is no [chat.slack]")?;
+            Chat::Slack(Slack::connect(settings).await?)
         }
+        // check-config refuses this until its adapter exists.
+        ChatKind::Discord => anyhow::bail!("chat.kind discord is not available in this build yet"),
+    };
+    let surface: Arc<dyn ChatSurface> = match &chat {
+        Chat::Console(console) => console.clone(),
+        Chat::Slack(slack) => slack.clone(),
     };
 
-    let dispatcher = Dispatcher::new(Arc::clone(&service), console.clone(), Arc::new(networks));
+    let dispatcher = Dispatcher::new(Arc::clone(&service), surface, Arc::new(networks));
     let dispatcher = tokio::spawn(dispatcher.run(stopped.clone()));
 
     let sources_running = Arc::new(AtomicUsize::new(0));
@@ -116,39 +137,92 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         stopped.clone(),
     ));
 
-    let idle = {
-        let (service, running) = (Arc::clone(&service), Arc::clone(&sources_running));
-        Arc::new(move || {
-            running.load(Ordering::SeqCst) == 0
-                && service.store().outbox().is_ok_and(|o| o.is_empty())
-        })
-    };
-    let settled = {
-        let service = Arc::clone(&service);
-        Arc::new(move |case: Option<u64>| {
-            service
-                .store()
-                .outbox()
-                .is_ok_and(|o| o.iter().all(|e| case.is_some_and(|c| c != e.case)))
-        })
-    };
-    let console_loop = ConsoleLoop {
-        settled,
-        console,
-        service: Arc::clone(&service),
-        specs,
-        settings: config.chat.console.clone(),
-        idle,
-    };
-    let mut console_task = tokio::spawn(console_loop.run(BufReader::new(tokio::io::stdin())));
+    let mut helpers = Vec::new();
+    let mut console_task = None;
+    match chat {
+        Chat::Console(console) => {
+            let idle = {
+                let (service, running) = (Arc::clone(&service), Arc::clone(&sources_running));
+                Arc::new(move || {
+                    running.load(Ordering::SeqCst) == 0
+                        && service.store().outbox().is_ok_and(|o| o.is_empty())
+                })
+            };
+            let settled = {
+                let service = Arc::clone(&service);
+                Arc::new(move |case: Option<u64>| {
+                    service
+                        .store()
+                        .outbox()
+                        .is_ok_and(|o| o.iter().all(|e| case.is_some_and(|c| c != e.case)))
+                })
+            };
+            let console_loop = ConsoleLoop {
+                settled,
+                console,
+                service: Arc::clone(&service),
+                specs,
+                settings: config.chat.console.clone(),
+                idle,
+            };
+            console_task = Some(tokio::spawn(
+                console_loop.run(BufReader::new(tokio::io::stdin())),
+            ));
+        }
+        Chat::Slack(slack) => {
+            let (inbound, worker) =
+                Inbound::start(Arc::clone(&slack), Arc::clone(&service), specs, stopped.clone());
+            helpers.push(worker);
+            let settings = slack.config().clone();
+            let mut routes = Router::new();
+            match settings.mode {
+                SlackMode::Socket => {
+                    let token = settings
+                        .app_token
+                        .clone()
+                        .context("chat.slack.app_token is required in socket mode")?;
+                    let client = Arc::new(slack::client(&settings.api_url)?);
+                    let stopped = stopped.clone();
+                    helpers.push(tokio::spawn(async move {
+                        if let Err(error) =
+                            slack::run_socket_mode(client, token, inbound, stopped).await
+                        {
+                            tracing::error!(error = %format!("{error:#}"), "Slack Socket Mode stopped.");
+                        }
+                    }));
+                }
+                SlackMode::Events => {
+                    let secret = settings
+                        .signing_secret
+                        .clone()
+                        .context("chat.slack.signing_secret is required in events mode")?;
+                    routes = routes.merge(slack::routes(inbound, secret));
+                }
+            }
+            helpers.push(server::serve(config.bot.listen, routes, stopped.clone()).await?);
+        }
+    }
     tracing::info!(data_dir = %data_dir.display(), accounts = config.accounts.len(), "carebridge is running.");
 
+    let console_done = async {
+        match console_task.as_mut() {
+            Some(task) => {
+                let _ = task.await;
+            }
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = signalled() => tracing::info!("Signal received; shutting down."),
-        _ = &mut console_task => tracing::info!("Console input ended; shutting down."),
+        _ = console_done => tracing::info!("Console input ended; shutting down."),
     }
     let _ = stop.send(true);
-    console_task.abort();
+    if let Some(task) = console_task {
+        task.abort();
+    }
+    for task in helpers {
+        let _ = task.await;
+    }
     for task in sources {
         let _ = task.await;
     }

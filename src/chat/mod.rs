@@ -8,6 +8,7 @@
 //! [`ChatEvent`]s and the dispatcher's calls into API requests.
 
 pub mod console;
+pub mod slack;
 
 use chrono::{DateTime, Utc};
 
@@ -68,6 +69,13 @@ pub enum ChatEvent {
     Slash {
         actor: Actor,
         text: String,
+        event: Option<String>,
+    },
+    /// A button or form that names its case and command directly.
+    Action {
+        actor: Actor,
+        case: u64,
+        command: Command,
         event: Option<String>,
     },
     /// A reaction added to or removed from a chat message.
@@ -188,6 +196,22 @@ pub fn route(
             }
             Err(message) => return Ok(Some(message)),
         },
+        ChatEvent::Action {
+            actor,
+            case,
+            command,
+            event,
+        } => (
+            case,
+            Input::Command {
+                actor,
+                required: permission(specs, command.name()),
+                command,
+                // A form's text is not in the thread yet (a note must be posted there).
+                in_thread: false,
+            },
+            event,
+        ),
         ChatEvent::Reaction {
             actor,
             message,

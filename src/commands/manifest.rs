@@ -32,17 +32,43 @@ use super::spec::ArgKind;
 use super::{SLASH_NAME, Specs};
 use crate::text::usage;
 
-/// Bot token scopes the Slack app requests.
+/// Bot token scopes the Slack app requests, and why; no more than the
+/// adapter uses (a test checks every Web API method it calls is covered).
 pub const SLACK_BOT_SCOPES: &[&str] = &[
+    // chat.postMessage, chat.update, chat.postEphemeral
     "chat:write",
+    // the /care slash command
     "commands",
+    // reaction_added / reaction_removed events
     "reactions:read",
-    "reactions:write",
+    // message.channels / message.groups events (thread messages)
     "channels:history",
     "groups:history",
-    "users:read",
+    // usergroups.users.list, for approvers and agents given as user groups
     "usergroups:read",
 ];
+
+/// The Web API methods the adapter calls and the bot scope each needs
+/// (`None`: no scope, e.g. `views.open` with a trigger, or the app-level
+/// token's `apps.connections.open`).
+pub const SLACK_METHOD_SCOPES: &[(&str, Option<&str>)] = &[
+    ("auth.test", None),
+    ("chat.postMessage", Some("chat:write")),
+    ("chat.update", Some("chat:write")),
+    ("chat.postEphemeral", Some("chat:write")),
+    ("views.open", None),
+    ("usergroups.users.list", Some("usergroups:read")),
+    ("apps.connections.open", None),
+];
+
+/// How the Slack app is reached, for the manifest's settings.
+#[derive(Debug, Clone, Default)]
+pub struct SlackApp<'a> {
+    /// The app's name (blank → `carebridge`).
+    pub name: &'a str,
+    /// Events API mode: the base URL Slack POSTs to. `None`: Socket Mode.
+    pub public_url: Option<&'a str>,
+}
 
 /// Bot events the Slack app subscribes to: thread messages (public and
 /// private channels) for `!commands` and notes, reactions for approvals.
@@ -71,15 +97,38 @@ const CHAT_INPUT: u8 = 1;
 const GUILD: u8 = 0;
 
 impl Specs {
-    /// The Slack app manifest (schema 1.0.0) for an app called `app_name`.
-    /// Slack caps the name at 35 characters (80 for the bot's display name),
-    /// so longer names are cut; a blank name becomes `carebridge`.
-    pub fn slack_manifest(&self, app_name: &str) -> Value {
-        let app_name = match app_name.trim() {
+    /// The Slack app manifest (schema 1.0.0). Slack caps the name at 35
+    /// characters (80 for the bot's display name), so longer names are cut;
+    /// a blank name becomes `carebridge`. With a `public_url` the app uses
+    /// the Events API at `{public_url}/slack/…`; without, Socket Mode.
+    pub fn slack_manifest(&self, app: &SlackApp<'_>) -> Value {
+        let app_name = match app.name.trim() {
             "" => DEFAULT_APP_NAME,
             name => name,
         };
         let cut = |max: usize| app_name.chars().take(max).collect::<String>();
+        let url = |path: &str| {
+            app.public_url
+                .map(|base| format!("{}/slack/{path}", base.trim_end_matches('/')))
+        };
+        let mut command = json!({
+            "command": format!("/{SLASH_NAME}"),
+            "description": usage::SLASH_DESCRIPTION,
+            "usage_hint": self.slack_usage_hint(),
+            // Without escaping, `/care assign 42 @maria` arrives as
+            // plain `@maria`; the parser accepts that as well as the
+            // `<@U…>` form that thread messages carry.
+            "should_escape": false,
+        });
+        let mut events = json!({ "bot_events": SLACK_BOT_EVENTS });
+        let mut interactivity = json!({ "is_enabled": true });
+        if let (Some(commands), Some(events_url), Some(actions)) =
+            (url("commands"), url("events"), url("interactivity"))
+        {
+            command["url"] = json!(commands);
+            events["request_url"] = json!(events_url);
+            interactivity["request_url"] = json!(actions);
+        }
         json!({
             "_metadata": { "major_version": 1, "minor_version": 1 },
             "display_information": {
@@ -91,22 +140,14 @@ impl Specs {
                     "display_name": cut(SLACK_DISPLAY_NAME_MAX),
                     "always_online": true,
                 },
-                "slash_commands": [{
-                    "command": format!("/{SLASH_NAME}"),
-                    "description": usage::SLASH_DESCRIPTION,
-                    "usage_hint": self.slack_usage_hint(),
-                    // Without escaping, `/care assign 42 @maria` arrives as
-                    // plain `@maria`; the parser accepts that as well as the
-                    // `<@U…>` form that thread messages carry.
-                    "should_escape": false,
-                }],
+                "slash_commands": [command],
             },
             "oauth_config": { "scopes": { "bot": SLACK_BOT_SCOPES } },
             "settings": {
-                "event_subscriptions": { "bot_events": SLACK_BOT_EVENTS },
-                "interactivity": { "is_enabled": true },
+                "event_subscriptions": events,
+                "interactivity": interactivity,
                 "org_deploy_enabled": false,
-                "socket_mode_enabled": true,
+                "socket_mode_enabled": app.public_url.is_none(),
                 "token_rotation_enabled": false,
             },
         })
@@ -217,7 +258,10 @@ mod tests {
 
     #[test]
     fn slack_manifest_has_care_command_scopes_and_events() {
-        let m = specs().slack_manifest("Acme Care");
+        let m = specs().slack_manifest(&SlackApp {
+            name: "Acme Care",
+            public_url: None,
+        });
         assert_eq!(m["display_information"]["name"], "Acme Care");
         assert_eq!(m["features"]["bot_user"]["display_name"], "Acme Care");
         assert_eq!(m["features"]["bot_user"]["always_online"], true);
@@ -239,17 +283,17 @@ mod tests {
         assert!((1..=2000).contains(&desc.chars().count()));
 
         let scopes = strings(&m["oauth_config"]["scopes"]["bot"]);
-        for scope in [
-            "chat:write",
-            "commands",
-            "reactions:read",
-            "reactions:write",
-            "channels:history",
-            "groups:history",
-            "users:read",
-            "usergroups:read",
-        ] {
-            assert!(scopes.contains(&scope), "{scope}");
+        for (method, scope) in SLACK_METHOD_SCOPES {
+            if let Some(scope) = scope {
+                assert!(scopes.contains(scope), "{method} needs {scope}");
+            }
+        }
+        // No scope that nothing uses.
+        for scope in &scopes {
+            let used = SLACK_METHOD_SCOPES.iter().any(|(_, s)| s == &Some(*scope))
+                || ["commands", "reactions:read", "channels:history", "groups:history"]
+                    .contains(scope);
+            assert!(used, "{scope} is requested but unused");
         }
         let events = strings(&m["settings"]["event_subscriptions"]["bot_events"]);
         assert_eq!(
@@ -270,9 +314,33 @@ mod tests {
     }
 
     #[test]
+    fn slack_manifest_in_events_mode_has_request_urls() {
+        let m = specs().slack_manifest(&SlackApp {
+            name: "Acme",
+            public_url: Some("https://care.acme.example/"),
+        });
+        assert_eq!(m["settings"]["socket_mode_enabled"], false);
+        assert_eq!(
+            m["settings"]["event_subscriptions"]["request_url"],
+            "https://care.acme.example/slack/events"
+        );
+        assert_eq!(
+            m["settings"]["interactivity"]["request_url"],
+            "https://care.acme.example/slack/interactivity"
+        );
+        assert_eq!(
+            m["features"]["slash_commands"][0]["url"],
+            "https://care.acme.example/slack/commands"
+        );
+    }
+
+    #[test]
     fn slack_manifest_respects_name_limits() {
         let long = "A".repeat(100);
-        let m = specs().slack_manifest(&long);
+        let m = specs().slack_manifest(&SlackApp {
+            name: &long,
+            public_url: None,
+        });
         assert_eq!(m["display_information"]["name"].as_str().unwrap().len(), 35);
         assert_eq!(
             m["features"]["bot_user"]["display_name"]
@@ -281,7 +349,7 @@ mod tests {
                 .len(),
             80
         );
-        let m = specs().slack_manifest("  ");
+        let m = specs().slack_manifest(&SlackApp::default());
         assert_eq!(m["display_information"]["name"], "carebridge");
         let desc = m["display_information"]["description"].as_str().unwrap();
         assert!((1..=140).contains(&desc.chars().count()));

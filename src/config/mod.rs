@@ -151,11 +151,87 @@ pub enum ChatKind {
 /// `[chat]`.
 #[derive(Debug, Clone)]
 pub struct ChatConfig {
-    /// `kind`: `console`, `slack` or `discord`; only `console` is available in this build
+    /// `kind`: `console`, `slack` or `discord`; `discord` is not available in this build yet
     /// (default `console`).
     pub kind: ChatKind,
     /// `[chat.console]`: settings of the console adapter (defaults as documented there).
     pub console: ConsoleConfig,
+    /// `[chat.slack]`: settings of the Slack adapter; required when `kind = "slack"`
+    /// (default: absent).
+    pub slack: Option<SlackConfig>,
+}
+
+/// How the Slack adapter receives events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlackMode {
+    /// Socket Mode: a websocket opened with the app-level token; no public URL needed.
+    Socket,
+    /// Events API: Slack POSTs signed requests to `/slack/*` on `bot.listen`.
+    Events,
+}
+
+/// `[chat.slack]`.
+#[derive(Debug, Clone)]
+pub struct SlackConfig {
+    /// `mode`: `socket` or `events` (default `socket`).
+    pub mode: SlackMode,
+    /// `bot_token`: the bot user OAuth token, `xoxb-…`; required (usually `${SLACK_BOT_TOKEN}`).
+    pub bot_token: Secret,
+    /// `app_token`: the app-level token, `xapp-…`, with `connections:write`; required in
+    /// socket mode (default: none).
+    pub app_token: Option<Secret>,
+    /// `signing_secret`: verifies requests in events mode, where it is required (default: none).
+    pub signing_secret: Option<Secret>,
+    /// `api_url`: Web API base URL, for GovSlack (`https://slack-gov.com/api/`), proxies and
+    /// tests (default `https://slack.com/api/`).
+    pub api_url: String,
+    /// `public_url`: the HTTPS base URL Slack reaches `bot.listen` at, used for the request URLs
+    /// in `carebridge manifest slack` in events mode (default: none).
+    pub public_url: Option<String>,
+    /// `app_name`: the app's name in the generated manifest (default `carebridge`).
+    pub app_name: String,
+    /// `approvers`: Slack user ids (`U…`/`W…`) and user-group ids (`S…`) whose reactions
+    /// approve or reject drafts (default: none, so nothing can be approved).
+    pub approvers: Vec<String>,
+    /// `agents`: user and user-group ids who may work cases; empty means every member of the
+    /// workspace (default: empty).
+    pub agents: Vec<String>,
+    /// `group_cache`: how long user-group membership is cached (default `5m`).
+    pub group_cache: Duration,
+    /// `[chat.slack.channels]`: queue → channel id (`C…` or `G…`); `default` is required and
+    /// takes every queue not listed.
+    pub channels: BTreeMap<String, String>,
+}
+
+impl SlackConfig {
+    /// The channel a queue's cards go to.
+    pub fn channel_for(&self, queue: &str) -> &str {
+        self.channels
+            .get(queue)
+            .or_else(|| self.channels.get("default"))
+            .map_or("", String::as_str)
+    }
+}
+
+/// A credential from the environment: usable, but never shown by `Debug` or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it to the platform.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// `[chat.console]`.

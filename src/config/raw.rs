@@ -65,6 +65,36 @@ pub(super) struct RawChat {
     pub kind: Option<String>,
     /// [`super::ChatConfig::console`].
     pub console: Option<RawConsole>,
+    /// [`super::ChatConfig::slack`].
+    pub slack: Option<RawSlack>,
+}
+
+/// `[chat.slack]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [chat.slack] table")]
+pub(super) struct RawSlack {
+    /// [`super::SlackConfig::mode`].
+    pub mode: Option<String>,
+    /// [`super::SlackConfig::bot_token`].
+    pub bot_token: Option<String>,
+    /// [`super::SlackConfig::app_token`].
+    pub app_token: Option<String>,
+    /// [`super::SlackConfig::signing_secret`].
+    pub signing_secret: Option<String>,
+    /// [`super::SlackConfig::api_url`].
+    pub api_url: Option<String>,
+    /// [`super::SlackConfig::public_url`].
+    pub public_url: Option<String>,
+    /// [`super::SlackConfig::app_name`].
+    pub app_name: Option<String>,
+    /// [`super::SlackConfig::approvers`].
+    pub approvers: Option<Vec<String>>,
+    /// [`super::SlackConfig::agents`].
+    pub agents: Option<Vec<String>>,
+    /// [`super::SlackConfig::group_cache`].
+    pub group_cache: Option<String>,
+    /// [`super::SlackConfig::channels`].
+    pub channels: Option<BTreeMap<String, String>>,
 }
 
 /// `[chat.console]` as written.

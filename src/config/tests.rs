@@ -16,6 +16,10 @@ fn env(name: &str) -> Option<String> {
     match name {
         "LISTEN_PORT" => Some("9090".to_owned()),
         "REGION" => Some("EU".to_owned()),
+        "SLACK_BOT_TOKEN" => Some("xoxb-1-secret-bot".to_owned()),
+        "SLACK_APP_TOKEN" => Some("xapp-1-secret-app".to_owned()),
+        "SLACK_SIGNING_SECRET" => Some("8f742231b10e8888abcd99yyyzzz85a5".to_owned()),
+        "WRONG_TOKEN" => Some("xoxp-user-token-secret".to_owned()),
         _ => None,
     }
 }
@@ -317,7 +321,7 @@ fn minimal_config_gets_every_default() {
         config.approval.approve,
         ["✅", "white_check_mark", "heavy_check_mark"]
     );
-    assert_eq!(config.approval.reject, ["❌", "x"]);
+    assert_eq!(config.approval.reject, ["❌", "x", "no_entry"]);
     assert!(!config.approval.allow_self_approval);
 
     assert!(!config.sla.business_hours);
@@ -527,8 +531,8 @@ kind = "backup"
 #[test]
 fn unavailable_chat_and_networks() {
     assert_problems(
-        &with("[chat]\nkind = \"slack\""),
-        &["chat.kind: `slack` is not available in this build yet (available: console)"],
+        &with("[chat]\nkind = \"discord\""),
+        &["chat.kind: `discord` is not available in this build yet (available: console, slack)"],
     );
     assert_problems(
         "[[accounts]]\nid = \"a\"\nnetwork = \"x\"",
@@ -885,5 +889,90 @@ fn unreadable_file_is_one_problem_naming_it() {
         errors.0[0]
             .message
             .starts_with("cannot read the config file: ")
+    );
+}
+
+const SLACK: &str = r#"
+[chat]
+kind = "slack"
+[chat.slack]
+bot_token = "${SLACK_BOT_TOKEN}"
+app_token = "${SLACK_APP_TOKEN}"
+approvers = ["U0123MANAGER", "S0456LEADS"]
+[chat.slack.channels]
+default = "C0123INBOX"
+escalations = "G0456ESCAL"
+"#;
+
+#[test]
+fn slack_defaults_and_channels() {
+    let config = ok(&with(SLACK));
+    assert_eq!(config.chat.kind, ChatKind::Slack);
+    let slack = config.chat.slack.unwrap();
+    assert_eq!(slack.mode, SlackMode::Socket);
+    assert_eq!(slack.bot_token.expose(), "xoxb-1-secret-bot");
+    assert_eq!(slack.api_url, "https://slack.com/api/");
+    assert_eq!(slack.app_name, "carebridge");
+    assert_eq!(slack.group_cache, Duration::from_secs(300));
+    assert!(slack.agents.is_empty());
+    assert_eq!(slack.channel_for("escalations"), "G0456ESCAL");
+    assert_eq!(slack.channel_for("billing"), "C0123INBOX");
+    // Secrets never show in debug output (and so never in logs).
+    let debug = format!("{slack:?}");
+    assert!(!debug.contains("secret-bot") && !debug.contains("secret-app"), "{debug}");
+}
+
+#[test]
+fn slack_events_mode_needs_the_signing_secret() {
+    let text = with(&format!(
+        "{}\n",
+        SLACK.replace("app_token = \"${SLACK_APP_TOKEN}\"", "mode = \"events\"\napi_url = \"http://127.0.0.1:9/api\"")
+    ));
+    assert_problems(
+        &text,
+        &[r#"chat.slack.signing_secret: is required (write "${VARIABLE}" to read it from the environment)"#],
+    );
+    let text = text.replace(
+        "mode = \"events\"",
+        "mode = \"events\"\nsigning_secret = \"${SLACK_SIGNING_SECRET}\"",
+    );
+    let slack = ok(&text).chat.slack.unwrap();
+    assert_eq!(slack.mode, SlackMode::Events);
+    assert_eq!(slack.api_url, "http://127.0.0.1:9/api/");
+    assert!(slack.app_token.is_none());
+}
+
+#[test]
+fn slack_problems_name_the_key_and_never_the_secret() {
+    let errors = problems(&with(
+        r##"
+[chat]
+kind = "slack"
+[chat.slack]
+mode = "webhooks"
+bot_token = "${WRONG_TOKEN}"
+api_url = "slack.com"
+approvers = ["maria", "U0LEE"]
+[chat.slack.channels]
+support = "#support"
+"##,
+    ));
+    let mut want = vec![
+        r#"chat.slack.mode: "webhooks" is not one of socket, events"#,
+        r#"chat.slack.bot_token: must start with "xoxb-""#,
+        r#"chat.slack.app_token: is required (write "${VARIABLE}" to read it from the environment)"#,
+        r#"chat.slack.api_url: "slack.com" is not an http(s) URL"#,
+        r#"chat.slack.approvers[0]: "maria" is not a Slack user id (U…/W…) or user-group id (S…)"#,
+        "chat.slack.channels.default: is required: the channel for every queue not listed (a channel id like C0123ABCD)",
+        r##"chat.slack.channels.support: "#support" is not a Slack channel id (C… or G…; in Slack, open the channel's details to copy it)"##,
+    ];
+    let mut got = errors.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(!errors.concat().contains("user-token-secret"));
+    assert_problems(
+        &with("[chat]\nkind = \"slack\""),
+        &[r#"chat.slack: is required when chat.kind is "slack""#],
     );
 }

@@ -17,13 +17,13 @@ use regex::{Regex, RegexBuilder};
 
 use super::raw::{
     Elements, RawAccount, RawApproval, RawBot, RawBusinessHours, RawChat, RawDocument, RawJob,
-    RawOffline, RawRoutingRule, RawSla, Section,
+    RawOffline, RawRoutingRule, RawSla, RawSlack, Section,
 };
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
     Config, ConsoleConfig, DemoSource, FirstResponse, JobConfig, JobKind, OFFLINE_PLACEHOLDERS,
-    OfflineTemplates, Problem, RoutingRule, SlaConfig, TEMPLATE_PLACEHOLDERS, parse_crontab,
-    parse_duration, path,
+    OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
+    TEMPLATE_PLACEHOLDERS, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -75,18 +75,20 @@ const CHAT_KINDS: &[(&str, ChatKind)] = &[
     ("slack", ChatKind::Slack),
     ("discord", ChatKind::Discord),
 ];
+/// `chat.slack.mode`.
+const SLACK_MODES: &[(&str, SlackMode)] = &[("socket", SlackMode::Socket), ("events", SlackMode::Events)];
 /// `jobs.kind`.
 const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 
 /// Chat adapters compiled into this build; widen as adapters land.
-const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console];
+const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack];
 /// Networks with a connector in this build; widen as connectors land.
 const AVAILABLE_NETWORKS: &[Platform] = &[Platform::Demo];
 
 /// `approval.approve` default: the emoji itself (Discord, console) and Slack's names for it.
 const DEFAULT_APPROVE: &[&str] = &["✅", "white_check_mark", "heavy_check_mark"];
 /// `approval.reject` default, likewise.
-const DEFAULT_REJECT: &[&str] = &["❌", "x"];
+const DEFAULT_REJECT: &[&str] = &["❌", "x", "no_entry"];
 /// Longer batching would make the console and chat feel stuck.
 const MAX_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -232,6 +234,14 @@ impl Validator<'_> {
         if user.trim().is_empty() {
             self.problem("chat.console.user", "must not be empty");
         }
+        let slack = match raw.slack {
+            Some(slack) => Some(self.slack(slack)),
+            None if kind == ChatKind::Slack => {
+                self.problem("chat.slack", "is required when chat.kind is \"slack\"");
+                None
+            }
+            None => None,
+        };
         ChatConfig {
             kind,
             console: ConsoleConfig {
@@ -239,7 +249,125 @@ impl Validator<'_> {
                 agents: console.agents.unwrap_or_default(),
                 user,
             },
+            slack,
         }
+    }
+
+    fn slack(&mut self, raw: RawSlack) -> SlackConfig {
+        let mode = raw
+            .mode
+            .and_then(|text| self.choice("chat.slack.mode", &text, SLACK_MODES))
+            .unwrap_or(SlackMode::Socket);
+        let bot_token = self
+            .token("chat.slack.bot_token", raw.bot_token, "xoxb-", true)
+            .unwrap_or_else(|| Secret::new(""));
+        let app_token =
+            self.token("chat.slack.app_token", raw.app_token, "xapp-", mode == SlackMode::Socket);
+        let signing_secret = self.token(
+            "chat.slack.signing_secret",
+            raw.signing_secret,
+            "",
+            mode == SlackMode::Events,
+        );
+        let api_url = self.url("chat.slack.api_url", raw.api_url, "https://slack.com/api/");
+        let public_url = raw
+            .public_url
+            .map(|u| self.url("chat.slack.public_url", Some(u), ""));
+        let app_name = raw.app_name.unwrap_or_else(|| "carebridge".to_owned());
+        if app_name.trim().is_empty() {
+            self.problem("chat.slack.app_name", "must not be empty");
+        }
+        let approvers = self.slack_ids("chat.slack.approvers", raw.approvers);
+        let agents = self.slack_ids("chat.slack.agents", raw.agents);
+        let group_cache = self.duration(
+            "chat.slack.group_cache",
+            raw.group_cache,
+            Duration::from_secs(300),
+            false,
+        );
+        let channels = raw.channels.unwrap_or_default();
+        if !channels.contains_key("default") {
+            self.problem(
+                "chat.slack.channels.default",
+                "is required: the channel for every queue not listed (a channel id like C0123ABCD)",
+            );
+        }
+        for (queue, channel) in &channels {
+            if !is_slack_id(channel, &['C', 'G']) {
+                self.problem(
+                    &path::key("chat.slack.channels", queue),
+                    format!(
+                        "{channel:?} is not a Slack channel id (C… or G…; in Slack, open the \
+                         channel's details to copy it)"
+                    ),
+                );
+            }
+        }
+        SlackConfig {
+            mode,
+            bot_token,
+            app_token,
+            signing_secret,
+            api_url,
+            public_url,
+            app_name,
+            approvers,
+            agents,
+            group_cache,
+            channels,
+        }
+    }
+
+    /// A credential: `required` ones must be present; a `prefix` names its Slack token type.
+    fn token(
+        &mut self,
+        at: &str,
+        raw: Option<String>,
+        prefix: &str,
+        required: bool,
+    ) -> Option<Secret> {
+        match raw.as_deref() {
+            None if required => self.problem(
+                at,
+                "is required (write \"${VARIABLE}\" to read it from the environment)",
+            ),
+            Some(value) if value.trim().is_empty() => self.problem(at, "must not be empty"),
+            // The value is secret: say what it should look like, never what it is.
+            Some(value) if !value.starts_with(prefix) => {
+                self.problem(at, format!("must start with {prefix:?}"));
+            }
+            _ => {}
+        }
+        raw.map(Secret::new)
+    }
+
+    /// An http(s) base URL, normalised to end with `/`.
+    fn url(&mut self, at: &str, raw: Option<String>, default: &str) -> String {
+        let Some(text) = raw else {
+            return default.to_owned();
+        };
+        let text = text.trim();
+        if !(text.starts_with("https://") || text.starts_with("http://")) || text.contains(char::is_whitespace) {
+            self.problem(at, format!("{text:?} is not an http(s) URL"));
+        }
+        if text.ends_with('/') {
+            text.to_owned()
+        } else {
+            format!("{text}/")
+        }
+    }
+
+    fn slack_ids(&mut self, at: &str, raw: Option<Vec<String>>) -> Vec<String> {
+        let ids = raw.unwrap_or_default();
+        for (i, id) in ids.iter().enumerate() {
+            if !is_slack_id(id, &['U', 'W', 'S']) {
+                self.problem(
+                    &path::index(at, i),
+                    format!("{id:?} is not a Slack user id (U…/W…) or user-group id (S…)"),
+                );
+            }
+        }
+        ids
     }
 
     fn approval(&mut self, raw: RawApproval) -> ApprovalConfig {
@@ -849,6 +977,14 @@ impl Validator<'_> {
     fn resolve(&self, text: &str) -> PathBuf {
         self.base_dir.join(text.trim())
     }
+}
+
+/// Slack ids are an upper-case type letter followed by upper-case letters and digits.
+fn is_slack_id(id: &str, kinds: &[char]) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| kinds.contains(&c))
+        && id.len() >= 3
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 fn all_names<T>(table: &[(&str, T)]) -> String {

@@ -1,0 +1,415 @@
+//! The Slack adapter: cases as threads in Slack, worked with `!commands` in
+//! the thread, the card's buttons and `/care` outside threads, approved by
+//! reaction (slack-morphism for the Web API, Events API and Socket Mode).
+//!
+//! Owns the translation between Slack and carebridge only: Web API calls for
+//! the dispatcher's effects (paced per channel, 429s waited out), inbound
+//! events in either mode turned into `chat::route` calls, and who counts as
+//! an agent or approver (ids and user groups from config). Holds no workflow
+//! rules: what a command does, and whether a reaction approves, is the
+//! engine's call.
+
+pub mod format;
+mod http;
+mod inbound;
+mod socket;
+
+pub mod events;
+pub mod signature;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rvstruct::ValueStruct;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use tokio::sync::Mutex;
+
+pub use http::routes;
+pub use inbound::Inbound;
+pub use socket::run_socket_mode;
+
+use crate::chat::ChatSurface;
+use crate::config::SlackConfig;
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::{Case, ChatThread};
+use crate::text;
+use events::{Identity, message_id, split_id};
+use format::Mentions;
+
+/// The concrete slack-morphism client (hyper + rustls).
+pub type Client = SlackHyperClient;
+
+/// Slack's `chat.postMessage` limit is about one message a second per
+/// channel with short bursts allowed (platforms.md §1.10).
+const PER_CHANNEL_PER_SECOND: u32 = 1;
+const PER_CHANNEL_BURST: u32 = 4;
+/// Slack also limits a workspace as a whole, without a published figure;
+/// this keeps a burst of new cases from tripping it.
+const GLOBAL_PER_SECOND: u32 = 10;
+/// How many 429s one call waits out before handing the retry to the dispatcher.
+const RATE_LIMIT_WAITS: u32 = 5;
+/// A Retry-After longer than this goes back to the dispatcher's schedule.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+/// Text per message: Slack truncates at 40,000 characters.
+const MESSAGE_LIMIT: usize = 39_000;
+/// Health problems (missing scope, not in channel) are told at most this often.
+const HEALTH_REPEAT: Duration = Duration::from_secs(3600);
+
+/// A connected Slack workspace.
+pub struct Slack {
+    client: Arc<Client>,
+    token: SlackApiToken,
+    config: SlackConfig,
+    me: Identity,
+    mentions: Mentions,
+    per_channel: DefaultKeyedRateLimiter<String>,
+    global: DefaultDirectRateLimiter,
+    groups: Mutex<HashMap<String, (Instant, HashSet<String>)>>,
+    health: Mutex<HashMap<String, Instant>>,
+}
+
+/// Builds the client for `api_url`. Plain http is allowed so that tests
+/// (and local proxies) work; Slack itself is https.
+pub fn client(api_url: &str) -> anyhow::Result<Client> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("loading the system's root certificates for Slack")?
+        .https_or_http()
+        .enable_http1()
+        .enable_http2()
+        .build();
+    // slack-morphism joins the base and the method with a slash of its own.
+    let base = api_url.trim_end_matches('/');
+    Ok(SlackClient::new(
+        SlackClientHyperConnector::from(https).with_slack_api_url(base),
+    ))
+}
+
+fn quota(per_second: u32, burst: u32) -> Quota {
+    let n = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(n(per_second)).allow_burst(n(burst))
+}
+
+impl Slack {
+    /// Connects: `auth.test` learns who the bot is; a bad token stops the
+    /// start with a clear error rather than failing on every later call.
+    pub async fn connect(config: &SlackConfig) -> anyhow::Result<Arc<Slack>> {
+        let client = Arc::new(client(&config.api_url)?);
+        let token = SlackApiToken::new(config.bot_token.expose().into());
+        let auth = client
+            .open_session(&token)
+            .auth_test()
+            .await
+            .map_err(|e| anyhow::anyhow!("Slack refused the bot token (chat.slack.bot_token): {e}"))?;
+        let me = Identity {
+            user_id: auth.user_id.value().clone(),
+            bot_id: auth.bot_id.as_ref().map(|b| b.value().clone()),
+        };
+        tracing::info!(team = %auth.team, user_id = %me.user_id, "Connected to Slack.");
+        Ok(Arc::new(Slack {
+            client,
+            token,
+            config: config.clone(),
+            me,
+            mentions: Mentions::new(),
+            per_channel: RateLimiter::keyed(quota(PER_CHANNEL_PER_SECOND, PER_CHANNEL_BURST)),
+            global: RateLimiter::direct(quota(GLOBAL_PER_SECOND, GLOBAL_PER_SECOND)),
+            groups: Mutex::new(HashMap::new()),
+            health: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.me
+    }
+
+    pub fn config(&self) -> &SlackConfig {
+        &self.config
+    }
+
+    pub fn mentions(&self) -> &Mentions {
+        &self.mentions
+    }
+
+    fn session(&self) -> SlackClientSession<'_, SlackClientHyperHttpsConnector> {
+        self.client.open_session(&self.token)
+    }
+
+    /// Runs one Web API call: paced when it posts to a channel, 429s waited
+    /// out (Retry-After), other failures mapped to what the dispatcher does.
+    async fn call<'a, T, F, Fut>(
+        &'a self,
+        method: &'static str,
+        channel: Option<&'a str>,
+        mut attempt: F,
+    ) -> Result<T, DeliveryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>> + 'a,
+    {
+        let mut waits = 0;
+        loop {
+            if let Some(channel) = channel {
+                self.per_channel.until_key_ready(&channel.to_owned()).await;
+                self.global.until_ready().await;
+            }
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(SlackClientError::RateLimitError(limit)) => {
+                    let wait = limit.retry_after.unwrap_or(Duration::from_secs(1));
+                    waits += 1;
+                    tracing::warn!(method, channel, retry_after_s = wait.as_secs(), "Slack rate-limited a call; waiting.");
+                    if waits > RATE_LIMIT_WAITS || wait > LONGEST_WAIT {
+                        return Err(DeliveryError {
+                            retryable: true,
+                            reason: text::slack::RATE_LIMITED.to_owned(),
+                            retry_after: Some(wait),
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => return Err(self.failed(method, channel, error).await),
+            }
+        }
+    }
+
+    /// Maps a failed call; configuration problems are logged loudly and told
+    /// in the default channel (once an hour), never left silent.
+    async fn failed(&self, method: &str, channel: Option<&str>, error: SlackClientError) -> DeliveryError {
+        let SlackClientError::ApiError(api) = &error else {
+            // Network trouble, 5xx, a body we could not read: try again later.
+            tracing::warn!(method, %error, "Slack call failed; will retry.");
+            return DeliveryError::retryable(error.to_string());
+        };
+        let code = api.code.as_str();
+        let needed = api
+            .http_response_body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .and_then(|v| v.get("needed").and_then(|n| n.as_str()).map(str::to_owned));
+        let reason = text::slack::api_error(code, channel, needed.as_deref());
+        match code {
+            "not_in_channel" | "channel_not_found" | "is_archived" | "missing_scope"
+            | "invalid_auth" | "account_inactive" | "token_revoked" | "not_authed"
+            | "no_permission" | "ekm_access_denied" | "restricted_action" => {
+                tracing::error!(method, code, channel, needed, "Slack refused a call: the app's setup needs fixing.");
+                self.tell_health(code, channel, &reason).await;
+                DeliveryError::permanent(reason)
+            }
+            "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" => {
+                DeliveryError::retryable(reason)
+            }
+            _ => {
+                tracing::warn!(method, code, channel, "Slack refused a call.");
+                DeliveryError::permanent(reason)
+            }
+        }
+    }
+
+    /// Posts a setup problem to the default channel, unless that is the
+    /// channel with the problem or it was said within the hour.
+    async fn tell_health(&self, code: &str, channel: Option<&str>, reason: &str) {
+        let default = self.config.channel_for("default").to_owned();
+        if channel == Some(default.as_str()) || matches!(code, "invalid_auth" | "token_revoked" | "account_inactive" | "not_authed") {
+            return;
+        }
+        {
+            let key = format!("{code}:{}", channel.unwrap_or(""));
+            let mut told = self.health.lock().await;
+            if told.get(&key).is_some_and(|at| at.elapsed() < HEALTH_REPEAT) {
+                return;
+            }
+            told.insert(key, Instant::now());
+        }
+        let request = SlackApiChatPostMessageRequest::new(
+            default.clone().into(),
+            SlackMessageContent::new().with_text(self.mentions.mrkdwn(&text::slack::health(reason))),
+        );
+        if let Err(error) = self.session().chat_post_message(&request).await {
+            tracing::error!(%error, "Cannot tell the default channel about a setup problem either.");
+        }
+    }
+
+    /// Posts text into a thread, split where Slack would cut it; returns the
+    /// first message's id (the one a reaction approves).
+    async fn post_text(&self, channel: &str, thread_ts: &str, body: &str) -> Result<String, DeliveryError> {
+        let mut first = None;
+        for chunk in format::chunks(body, MESSAGE_LIMIT) {
+            let request = SlackApiChatPostMessageRequest::new(
+                channel.to_owned().into(),
+                SlackMessageContent::new().with_text(self.mentions.mrkdwn(&chunk)),
+            )
+            .with_thread_ts(thread_ts.to_owned().into())
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
+            let session = self.session();
+            let posted = self
+                .call("chat.postMessage", Some(channel), || session.chat_post_message(&request))
+                .await?;
+            first.get_or_insert(message_id(channel, posted.ts.value()));
+        }
+        first.ok_or_else(|| DeliveryError::permanent(text::slack::EMPTY_MESSAGE))
+    }
+
+    /// Tells one person something only they see, in a channel (and thread).
+    pub async fn ephemeral(&self, channel: &str, thread_ts: Option<&str>, user: &str, body: &str) -> Result<(), DeliveryError> {
+        let mut request = SlackApiChatPostEphemeralRequest::new(
+            channel.to_owned().into(),
+            user.to_owned().into(),
+            SlackMessageContent::new().with_text(self.mentions.mrkdwn(body)),
+        );
+        if let Some(ts) = thread_ts {
+            request = request.with_thread_ts(ts.to_owned().into());
+        }
+        let session = self.session();
+        self.call("chat.postEphemeral", Some(channel), || session.chat_post_ephemeral(&request))
+            .await
+            .map(|_| ())
+    }
+
+    /// Answers through a slash command's or interaction's `response_url`.
+    pub async fn respond(&self, response_url: &str, body: &str) -> Result<(), DeliveryError> {
+        let url: url::Url = response_url
+            .parse()
+            .map_err(|_| DeliveryError::permanent(text::slack::BAD_RESPONSE_URL))?;
+        // A response_url answer is ephemeral unless it says otherwise.
+        let request = SlackApiPostWebhookMessageRequest::new(
+            SlackMessageContent::new().with_text(self.mentions.mrkdwn(body)),
+        );
+        self.call("response_url", None, || self.client.post_webhook_message(&url, &request))
+            .await
+            .map(|_| ())
+    }
+
+    /// Opens a modal for a button click (the trigger expires after 3 s).
+    pub async fn open_modal(&self, trigger_id: &str, view: SlackView) -> Result<(), DeliveryError> {
+        let request = SlackApiViewsOpenRequest::new(trigger_id.to_owned().into(), view);
+        let session = self.session();
+        self.call("views.open", None, || session.views_open(&request))
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether `user` is listed in `ids`, directly or through a user group.
+    pub async fn listed(&self, ids: &[String], user: &str) -> bool {
+        if ids.iter().any(|id| id == user) {
+            return true;
+        }
+        for group in ids.iter().filter(|id| id.starts_with('S')) {
+            if self.members(group).await.contains(user) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A user group's members, cached for `group_cache`. A failed lookup
+    /// counts as no members (and is logged): nobody is let in by accident.
+    async fn members(&self, group: &str) -> HashSet<String> {
+        if let Some((at, members)) = self.groups.lock().await.get(group)
+            && at.elapsed() < self.config.group_cache
+        {
+            return members.clone();
+        }
+        let request = SlackApiUserGroupsUsersListRequest::new(group.to_owned().into());
+        let session = self.session();
+        match self.call("usergroups.users.list", None, || session.usergroups_users_list(&request)).await {
+            Ok(response) => {
+                let members: HashSet<String> =
+                    response.users.iter().map(|u| u.value().clone()).collect();
+                self.groups
+                    .lock()
+                    .await
+                    .insert(group.to_owned(), (Instant::now(), members.clone()));
+                members
+            }
+            Err(error) => {
+                tracing::error!(group, reason = %error.reason, "Cannot read a user group's members.");
+                HashSet::new()
+            }
+        }
+    }
+}
+
+fn card_content(slack: &Slack, case: &Case, card: &text::Card) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(format::card_fallback(&slack.mentions, card))
+        .with_blocks(format::card_blocks(&slack.mentions, case.number, card))
+}
+
+/// The `C…:ts` of a thread, split; a malformed one cannot be retried into shape.
+fn parts(id: &str) -> Result<(&str, &str), DeliveryError> {
+    split_id(id).ok_or_else(|| DeliveryError::permanent(text::slack::BAD_THREAD))
+}
+
+impl ChatSurface for Slack {
+    fn mention(&self, user: &str) -> String {
+        self.mentions.token(user)
+    }
+
+    fn post_card<'a>(
+        &'a self,
+        _key: &'a str,
+        case: &'a Case,
+        card: &'a text::Card,
+    ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>> {
+        Box::pin(async move {
+            let channel = self.config.channel_for(&case.queue);
+            let request = SlackApiChatPostMessageRequest::new(
+                channel.to_owned().into(),
+                card_content(self, case, card),
+            )
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
+            let session = self.session();
+            let posted = self
+                .call("chat.postMessage", Some(channel), || session.chat_post_message(&request))
+                .await?;
+            let id = message_id(channel, posted.ts.value());
+            Ok(ChatThread {
+                thread: id.clone(),
+                card: id,
+            })
+        })
+    }
+
+    fn update_card<'a>(
+        &'a self,
+        _key: &'a str,
+        case: &'a Case,
+        thread: &'a ChatThread,
+        card: &'a text::Card,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let (channel, ts) = parts(&thread.card)?;
+            let request = SlackApiChatUpdateRequest::new(
+                channel.to_owned().into(),
+                card_content(self, case, card),
+                ts.to_owned().into(),
+            );
+            let session = self.session();
+            self.call("chat.update", Some(channel), || session.chat_update(&request))
+                .await
+                .map(|_| ())
+        })
+    }
+
+    fn post<'a>(
+        &'a self,
+        _key: &'a str,
+        _case: &'a Case,
+        thread: &'a ChatThread,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(async move {
+            let (channel, ts) = parts(&thread.thread)?;
+            self.post_text(channel, ts, body).await
+        })
+    }
+}
