@@ -20,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::chat::ChatSurface;
+use crate::chat::{Attempt, ChatSurface};
 use crate::engine::still_wanted;
 use crate::engine::{Case, Effect, Outcome};
 use crate::service::Service;
@@ -79,27 +79,38 @@ pub struct Dispatcher {
     service: Arc<Service>,
     chat: Arc<dyn ChatSurface>,
     networks: Arc<Networks>,
+    /// The newest outbox id left by an earlier process.
+    inherited: Option<u64>,
 }
 
 impl Dispatcher {
+    /// Call before anything new is written: what the outbox holds now was
+    /// left by an earlier process, which may have performed it just before
+    /// it died, so the first attempt here is an uncertain one.
     pub fn new(service: Arc<Service>, chat: Arc<dyn ChatSurface>, networks: Arc<Networks>) -> Self {
+        let inherited = match service.store().outbox() {
+            Ok(entries) => entries.iter().map(|e| e.id).max(),
+            Err(_) => Some(u64::MAX),
+        };
         Dispatcher {
             service,
             chat,
             networks,
+            inherited,
         }
     }
 
     /// Runs until `shutdown` turns true, then lets in-flight effects finish.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let wake = self.service.wake();
+        let inherited = self.inherited;
         let mut in_flight: HashSet<u64> = HashSet::new();
         let mut tasks: JoinSet<u64> = JoinSet::new();
         loop {
             let now = Utc::now();
             let next_due = match self.service.store().outbox() {
                 Ok(entries) => {
-                    self.start_due(entries, now, &mut in_flight, &mut tasks)
+                    self.start_due(entries, now, inherited, &mut in_flight, &mut tasks)
                         .await
                 }
                 Err(error) => {
@@ -167,6 +178,7 @@ impl Dispatcher {
         &self,
         entries: Vec<OutboxEntry>,
         now: DateTime<Utc>,
+        inherited: Option<u64>,
         in_flight: &mut HashSet<u64>,
         tasks: &mut JoinSet<u64>,
     ) -> Option<DateTime<Utc>> {
@@ -186,6 +198,7 @@ impl Dispatcher {
                 service: Arc::clone(&self.service),
                 chat: Arc::clone(&self.chat),
                 networks: Arc::clone(&self.networks),
+                inherited,
             };
             tasks.spawn(async move {
                 let case = entry.case;
@@ -201,6 +214,8 @@ struct Worker {
     service: Arc<Service>,
     chat: Arc<dyn ChatSurface>,
     networks: Arc<Networks>,
+    /// The newest outbox id left by an earlier process.
+    inherited: Option<u64>,
 }
 
 impl Worker {
@@ -247,7 +262,10 @@ impl Worker {
             tracing::info!(case = case.number, effect = ?entry.effect, "Effect no longer wanted; skipped.");
             return Ok(None);
         }
-        let key = format!("effect-{}", entry.id);
+        let attempt = Attempt {
+            key: format!("effect-{}", entry.id),
+            uncertain: entry.attempts > 0 || self.inherited.is_some_and(|last| entry.id <= last),
+        };
         let mention = |user: &str| self.chat.mention(user);
         let config = self.service.config();
         match &entry.effect {
@@ -258,14 +276,16 @@ impl Worker {
                 let card = text::card(&case, simulated, Utc::now(), config.bot.timezone, &mention);
                 match &case.chat {
                     None => {
-                        let thread = self.chat.post_card(&key, &case, &card).await?;
+                        let thread = self.chat.post_card(&attempt, &case, &card).await?;
                         Ok(Some(Outcome::CardPosted {
                             thread: thread.thread,
                             card: thread.card,
                         }))
                     }
                     Some(thread) => {
-                        self.chat.update_card(&key, &case, thread, &card).await?;
+                        self.chat
+                            .update_card(&attempt, &case, thread, &card)
+                            .await?;
                         Ok(None)
                     }
                 }
@@ -273,7 +293,7 @@ impl Worker {
             Effect::Thread { notice } => {
                 let thread = thread_of(&case)?;
                 let body = text::notice(&case, notice, &mention);
-                self.chat.post(&key, &case, thread, &body).await?;
+                self.chat.post(&attempt, &case, thread, &body).await?;
                 Ok(None)
             }
             Effect::ShowDraft { draft } => {
@@ -284,19 +304,19 @@ impl Worker {
                 let approve = config.approval.approve.first().map_or("✅", String::as_str);
                 let reject = config.approval.reject.first().map_or("❌", String::as_str);
                 let body = text::draft(&case, d, approve, reject, &mention);
-                let message = self.chat.post(&key, &case, thread, &body).await?;
+                let message = self.chat.post(&attempt, &case, thread, &body).await?;
                 Ok(Some(Outcome::DraftShown {
                     draft: draft.clone(),
                     message,
                 }))
             }
-            Effect::Publish { draft } => self.publish(entry, &case, draft).await,
+            Effect::Publish { draft } => self.publish(&attempt, &case, draft).await,
         }
     }
 
     async fn publish(
         &self,
-        entry: &OutboxEntry,
+        attempt: &Attempt,
         case: &Case,
         draft: &str,
     ) -> Result<Option<Outcome>, DeliveryError> {
@@ -311,7 +331,7 @@ impl Worker {
         // The draft id is the idempotency key: however many outbox entries
         // try to publish it, the network sees one publication.
         let key = format!("{}/{}", case.account, draft);
-        if entry.attempts > 0
+        if attempt.uncertain
             && let Some(id) = publisher.find(&key, &request).await?
         {
             tracing::info!(

@@ -216,7 +216,9 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                         // Events mode without chat.slack.public_url: a
                         // placeholder the user replaces, not a wrong mode.
                         public_url: slack.filter(|s| s.mode == SlackMode::Events).map(|s| {
-                            s.public_url.as_deref().unwrap_or("https://YOUR-PUBLIC-HOST")
+                            s.public_url
+                                .as_deref()
+                                .unwrap_or("https://YOUR-PUBLIC-HOST")
                         }),
                     })
                 }

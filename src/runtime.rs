@@ -170,8 +170,12 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
             ));
         }
         Chat::Slack(slack) => {
-            let (inbound, worker) =
-                Inbound::start(Arc::clone(&slack), Arc::clone(&service), specs, stopped.clone());
+            let (inbound, worker) = Inbound::start(
+                Arc::clone(&slack),
+                Arc::clone(&service),
+                specs,
+                stopped.clone(),
+            );
             helpers.push(worker);
             let settings = slack.config().clone();
             let mut routes = Router::new();

@@ -23,24 +23,34 @@ use crate::text;
 /// commands inside threads, so `!claim` is how a thread is worked there).
 pub const COMMAND_PREFIX: char = '!';
 
+/// Which effect a surface call performs, for idempotency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Stable across retries and restarts (`effect-<outbox id>`).
+    pub key: String,
+    /// An earlier attempt may have gone through without its result being
+    /// recorded (a retry, or an entry inherited from a process that died).
+    pub uncertain: bool,
+}
+
 /// A chat surface the dispatcher can show cases on.
 ///
-/// Every call carries an idempotency `key`: a surface that can look up
-/// whether an earlier attempt with that key went through must not repeat it.
+/// Every call carries an [`Attempt`]: a surface that can look up whether an
+/// uncertain earlier attempt with that key went through must not repeat it.
 pub trait ChatSurface: Send + Sync + 'static {
     /// How a user id is written as a mention on this surface.
     fn mention(&self, user: &str) -> String;
     /// Posts the case card; the returned thread is where the case lives.
     fn post_card<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         card: &'a text::Card,
     ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>>;
     /// Updates the case card in place.
     fn update_card<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         thread: &'a ChatThread,
         card: &'a text::Card,
@@ -48,7 +58,7 @@ pub trait ChatSurface: Send + Sync + 'static {
     /// Posts a message into the case thread; returns its message id.
     fn post<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         thread: &'a ChatThread,
         text: &'a str,

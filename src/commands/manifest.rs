@@ -57,6 +57,9 @@ pub const SLACK_METHOD_SCOPES: &[(&str, Option<&str>)] = &[
     ("chat.update", Some("chat:write")),
     ("chat.postEphemeral", Some("chat:write")),
     ("views.open", None),
+    // finding what an interrupted attempt posted (public and private channels)
+    ("conversations.history", Some("channels:history")),
+    ("conversations.replies", Some("channels:history")),
     ("usergroups.users.list", Some("usergroups:read")),
     ("apps.connections.open", None),
 ];
@@ -291,8 +294,13 @@ mod tests {
         // No scope that nothing uses.
         for scope in &scopes {
             let used = SLACK_METHOD_SCOPES.iter().any(|(_, s)| s == &Some(*scope))
-                || ["commands", "reactions:read", "channels:history", "groups:history"]
-                    .contains(scope);
+                || [
+                    "commands",
+                    "reactions:read",
+                    "channels:history",
+                    "groups:history",
+                ]
+                .contains(scope);
             assert!(used, "{scope} is requested but unused");
         }
         let events = strings(&m["settings"]["event_subscriptions"]["bot_events"]);

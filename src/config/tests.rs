@@ -919,18 +919,26 @@ fn slack_defaults_and_channels() {
     assert_eq!(slack.channel_for("billing"), "C0123INBOX");
     // Secrets never show in debug output (and so never in logs).
     let debug = format!("{slack:?}");
-    assert!(!debug.contains("secret-bot") && !debug.contains("secret-app"), "{debug}");
+    assert!(
+        !debug.contains("secret-bot") && !debug.contains("secret-app"),
+        "{debug}"
+    );
 }
 
 #[test]
 fn slack_events_mode_needs_the_signing_secret() {
     let text = with(&format!(
         "{}\n",
-        SLACK.replace("app_token = \"${SLACK_APP_TOKEN}\"", "mode = \"events\"\napi_url = \"http://127.0.0.1:9/api\"")
+        SLACK.replace(
+            "app_token = \"${SLACK_APP_TOKEN}\"",
+            "mode = \"events\"\napi_url = \"http://127.0.0.1:9/api\""
+        )
     ));
     assert_problems(
         &text,
-        &[r#"chat.slack.signing_secret: is required (write "${VARIABLE}" to read it from the environment)"#],
+        &[
+            r#"chat.slack.signing_secret: is required (write "${VARIABLE}" to read it from the environment)"#,
+        ],
     );
     let text = text.replace(
         "mode = \"events\"",

@@ -76,7 +76,8 @@ const CHAT_KINDS: &[(&str, ChatKind)] = &[
     ("discord", ChatKind::Discord),
 ];
 /// `chat.slack.mode`.
-const SLACK_MODES: &[(&str, SlackMode)] = &[("socket", SlackMode::Socket), ("events", SlackMode::Events)];
+const SLACK_MODES: &[(&str, SlackMode)] =
+    &[("socket", SlackMode::Socket), ("events", SlackMode::Events)];
 /// `jobs.kind`.
 const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 
@@ -261,8 +262,12 @@ impl Validator<'_> {
         let bot_token = self
             .token("chat.slack.bot_token", raw.bot_token, "xoxb-", true)
             .unwrap_or_else(|| Secret::new(""));
-        let app_token =
-            self.token("chat.slack.app_token", raw.app_token, "xapp-", mode == SlackMode::Socket);
+        let app_token = self.token(
+            "chat.slack.app_token",
+            raw.app_token,
+            "xapp-",
+            mode == SlackMode::Socket,
+        );
         let signing_secret = self.token(
             "chat.slack.signing_secret",
             raw.signing_secret,
@@ -347,7 +352,9 @@ impl Validator<'_> {
             return default.to_owned();
         };
         let text = text.trim();
-        if !(text.starts_with("https://") || text.starts_with("http://")) || text.contains(char::is_whitespace) {
+        if !(text.starts_with("https://") || text.starts_with("http://"))
+            || text.contains(char::is_whitespace)
+        {
             self.problem(at, format!("{text:?} is not an http(s) URL"));
         }
         if text.ends_with('/') {

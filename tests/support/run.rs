@@ -67,6 +67,12 @@ pub struct Bot {
 impl Bot {
     /// `accounts` is the `[[accounts]]` part; `feed` lines go to `feed.jsonl`.
     pub fn new(accounts: &str, feed: &[String]) -> Bot {
+        Bot::with_chat("", "", accounts, feed)
+    }
+
+    /// Like [`Bot::new`], with extra `[bot]` keys (`bot`) and chat sections
+    /// (`chat`, e.g. `[chat]` and `[chat.slack]`).
+    pub fn with_chat(bot: &str, chat: &str, accounts: &str, feed: &[String]) -> Bot {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("feed.jsonl"), feed.join("\n") + "\n").unwrap();
         let config = format!(
@@ -74,6 +80,9 @@ impl Bot {
 [bot]
 data_dir = "data"
 flush_interval = "10ms"
+{bot}
+
+{chat}
 
 [chat.console]
 approvers = ["lee"]

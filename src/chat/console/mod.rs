@@ -18,7 +18,7 @@ use chrono::Utc;
 use serde_json::json;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use super::{ChatEvent, ChatSurface, route};
+use super::{Attempt, ChatEvent, ChatSurface, route};
 use crate::commands::Specs;
 use crate::config::ConsoleConfig;
 use crate::dispatch::{BoxFuture, DeliveryError};
@@ -76,14 +76,14 @@ impl ChatSurface for Console {
 
     fn post_card<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         card: &'a text::Card,
     ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>> {
         Box::pin(async move {
             let thread = case.number.to_string();
             let record = json!({"case": case.number, "shown": "card", "thread": thread, "card": format!("{thread}/card")});
-            let recorded = self.show_once(key, record, &words::card(case.number, card))?;
+            let recorded = self.show_once(&attempt.key, record, &words::card(case.number, card))?;
             Ok(ChatThread {
                 thread: recorded["thread"].as_str().unwrap_or(&thread).to_owned(),
                 card: recorded["card"].as_str().unwrap_or_default().to_owned(),
@@ -93,30 +93,33 @@ impl ChatSurface for Console {
 
     fn update_card<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         _thread: &'a ChatThread,
         card: &'a text::Card,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             let record = json!({"case": case.number, "shown": "card update"});
-            self.show_once(key, record, &words::card_update(case.number, card))?;
+            self.show_once(&attempt.key, record, &words::card_update(case.number, card))?;
             Ok(())
         })
     }
 
     fn post<'a>(
         &'a self,
-        key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         _thread: &'a ChatThread,
         body: &'a str,
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
-            let record =
-                json!({"case": case.number, "shown": "message", "message": key, "text": body});
-            let recorded = self.show_once(key, record, &words::in_thread(case.number, body))?;
-            Ok(recorded["message"].as_str().unwrap_or(key).to_owned())
+            let record = json!({"case": case.number, "shown": "message", "message": attempt.key, "text": body});
+            let recorded =
+                self.show_once(&attempt.key, record, &words::in_thread(case.number, body))?;
+            Ok(recorded["message"]
+                .as_str()
+                .unwrap_or(&attempt.key)
+                .to_owned())
         })
     }
 }

@@ -101,13 +101,11 @@ pub fn push(callback: &SlackPushEventCallback, me: &Identity) -> Option<Request>
             })
         }
         SlackEventCallbackBody::ReactionRemoved(r) => {
-            reaction(&r.user, &r.reaction, &r.item, false, me).map(|(user, what, reply)| {
-                Request {
-                    user,
-                    what,
-                    event,
-                    reply,
-                }
+            reaction(&r.user, &r.reaction, &r.item, false, me).map(|(user, what, reply)| Request {
+                user,
+                what,
+                event,
+                reply,
             })
         }
         _ => None,
@@ -119,7 +117,12 @@ type Parts = (String, What, ReplyTo);
 fn message_event(message: &SlackMessageEvent, me: &Identity) -> Option<Parts> {
     // Edits, deletions, joins and the like are not someone speaking in the thread.
     // A thread reply also sent to the channel is still a thread message.
-    if message.subtype.is_some() && !matches!(message.subtype, Some(SlackMessageEventType::ThreadBroadcast)) {
+    if message.subtype.is_some()
+        && !matches!(
+            message.subtype,
+            Some(SlackMessageEventType::ThreadBroadcast)
+        )
+    {
         return None;
     }
     let sender = &message.sender;
@@ -245,20 +248,33 @@ pub fn block_actions(event: &SlackInteractionBlockActionsEvent) -> Option<Reques
     })
 }
 
-/// A modal's submission → its case and command; field errors keep the modal open.
+/// A modal's submission → its case and command (`None`: not ours, dropped);
+/// field errors keep the modal open.
 pub fn view_submission(
     event: &SlackInteractionViewSubmissionEvent,
-) -> Result<(u64, Command), FieldErrors> {
+) -> Result<Option<(u64, Command)>, FieldErrors> {
     let SlackView::Modal(modal) = &event.view.view else {
-        return Err(FieldErrors::new());
+        return Ok(None);
     };
     let empty = SlackViewState::new(Default::default());
     let state = event.view.state_params.state.as_ref().unwrap_or(&empty);
     format::submission(
-        modal.callback_id.as_ref().map_or("", |c| c.value().as_str()),
+        modal
+            .callback_id
+            .as_ref()
+            .map_or("", |c| c.value().as_str()),
         modal.private_metadata.as_deref().unwrap_or(""),
         state,
     )
+    .map(Some)
+    .or_else(|error| match error {
+        format::SubmissionError::Invalid(errors) => Err(errors),
+        // Not our modal, or damaged: nothing the person can fix; close it.
+        other => {
+            tracing::warn!(%other, "Dropped a Slack modal submission.");
+            Ok(None)
+        }
+    })
 }
 
 /// Slack writes user text as mrkdwn: `&`, `<`, `>` escaped, links as
@@ -359,7 +375,9 @@ mod tests {
             "ts": "2.0", "thread_ts": "1.0", "event_ts": "2.0"});
         let with = |extra: serde_json::Value| {
             let mut v = base.clone();
-            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             push(&callback(v), &me())
         };
         assert!(with(json!({"user": "U0BOT"})).is_none());
@@ -388,8 +406,10 @@ mod tests {
             }
         );
         let own = push(
-            &callback(json!({"type": "reaction_removed", "user": "U0BOT", "reaction": "x",
-                "item": {"type": "message", "channel": "C0INBOX", "ts": "1.0"}, "event_ts": "2.0"})),
+            &callback(
+                json!({"type": "reaction_removed", "user": "U0BOT", "reaction": "x",
+                "item": {"type": "message", "channel": "C0INBOX", "ts": "1.0"}, "event_ts": "2.0"}),
+            ),
             &me(),
         );
         assert!(own.is_none());
@@ -399,7 +419,10 @@ mod tests {
     fn mrkdwn_comes_back_as_plain_text() {
         assert_eq!(from_mrkdwn("a &lt;b&gt; &amp;amp;"), "a <b> &amp;");
         assert_eq!(from_mrkdwn("!assign <@U0LEE>"), "!assign <@U0LEE>");
-        assert_eq!(from_mrkdwn("see <#C1|general> <!here>"), "see #general @here");
+        assert_eq!(
+            from_mrkdwn("see <#C1|general> <!here>"),
+            "see #general @here"
+        );
         assert_eq!(from_mrkdwn("<mailto:a@b.c|a@b.c>"), "a@b.c");
         assert_eq!(from_mrkdwn("unclosed <http://x"), "unclosed <http://x");
     }

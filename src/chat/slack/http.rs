@@ -19,8 +19,8 @@ use axum::routing::post;
 use serde::Deserialize;
 use slack_morphism::prelude::*;
 
-use super::Inbound;
 use super::signature::{self, Rejected};
+use super::{Inbound, format};
 use crate::config::Secret;
 
 #[derive(Clone)]
@@ -43,7 +43,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Checks the signature; the error is the response to send.
-fn verified(routes: &Routes, route: &str, headers: &HeaderMap, body: &Bytes) -> Result<(), Response> {
+fn verified(
+    routes: &Routes,
+    route: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(), StatusCode> {
     let checked = signature::verify(
         routes.secret.expose(),
         header(headers, "x-slack-request-timestamp"),
@@ -58,8 +63,12 @@ fn verified(routes: &Routes, route: &str, headers: &HeaderMap, body: &Bytes) -> 
             Rejected::Stale => "timestamp outside the five-minute window",
             Rejected::BadSignature => "signature does not match",
         };
-        tracing::warn!(route, why, "Refused an unsigned or badly signed Slack request.");
-        StatusCode::UNAUTHORIZED.into_response()
+        tracing::warn!(
+            route,
+            why,
+            "Refused an unsigned or badly signed Slack request."
+        );
+        StatusCode::UNAUTHORIZED
     })
 }
 
@@ -72,7 +81,7 @@ fn unreadable(route: &str, error: impl std::fmt::Display) -> Response {
 
 async fn events(State(routes): State<Routes>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(refused) = verified(&routes, "/slack/events", &headers, &body) {
-        return refused;
+        return refused.into_response();
     }
     match serde_json::from_slice::<SlackPushEvent>(&body) {
         Ok(SlackPushEvent::UrlVerification(v)) => {
@@ -97,7 +106,7 @@ struct SslCheck {
 
 async fn commands(State(routes): State<Routes>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(refused) = verified(&routes, "/slack/commands", &headers, &body) {
-        return refused;
+        return refused.into_response();
     }
     if serde_urlencoded::from_bytes::<SslCheck>(&body).is_ok_and(|c| c.ssl_check.is_some()) {
         return StatusCode::OK.into_response();
@@ -119,19 +128,17 @@ struct Interaction {
 
 async fn interactivity(State(routes): State<Routes>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(refused) = verified(&routes, "/slack/interactivity", &headers, &body) {
-        return refused;
+        return refused.into_response();
     }
     let event = serde_urlencoded::from_bytes::<Interaction>(&body)
         .map_err(|e| e.to_string())
-        .and_then(|i| serde_json::from_str::<SlackInteractionEvent>(&i.payload).map_err(|e| e.to_string()));
+        .and_then(|i| {
+            serde_json::from_str::<SlackInteractionEvent>(&i.payload).map_err(|e| e.to_string())
+        });
     match event {
         Ok(event) => match routes.inbound.interaction(&event).await {
             Ok(()) => StatusCode::OK.into_response(),
-            Err(errors) => axum::Json(serde_json::json!({
-                "response_action": "errors",
-                "errors": errors,
-            }))
-            .into_response(),
+            Err(errors) => axum::Json(format::errors_response(&errors)).into_response(),
         },
         Err(error) => unreadable("/slack/interactivity", error),
     }

@@ -30,7 +30,6 @@ const QUEUE: usize = 4096;
 /// delivery is still queued is dropped (the store remembers worked ones).
 const RECENT: usize = 10_000;
 
-
 pub struct Inbound {
     slack: Arc<Slack>,
     queue: mpsc::Sender<Request>,
@@ -119,8 +118,7 @@ impl Inbound {
         let request = match event {
             SlackInteractionEvent::BlockActions(actions) => events::block_actions(actions),
             SlackInteractionEvent::ViewSubmission(submission) => {
-                let (case, command) = events::view_submission(submission)?;
-                Some(Request {
+                events::view_submission(submission)?.map(|(case, command)| Request {
                     user: submission.user.id.to_string(),
                     what: What::Action { case, command },
                     event: None,
@@ -195,11 +193,7 @@ impl Worker {
                 text,
                 event,
             },
-            What::Slash { text } => ChatEvent::Slash {
-                actor,
-                text,
-                event,
-            },
+            What::Slash { text } => ChatEvent::Slash { actor, text, event },
             What::Reaction {
                 message,
                 emoji,
@@ -221,7 +215,8 @@ impl Worker {
         };
         let slack = &self.slack;
         let mention = |u: &str| crate::chat::ChatSurface::mention(slack.as_ref(), u);
-        let answer = match chat::route(&self.service, &self.specs, chat_event, Utc::now(), &mention) {
+        let answer = match chat::route(&self.service, &self.specs, chat_event, Utc::now(), &mention)
+        {
             Ok(answer) => answer,
             Err(error) => {
                 tracing::error!(%error, "Cannot work a Slack event: the store failed.");
@@ -257,7 +252,10 @@ async fn tell(slack: &Slack, service: &Service, user: &str, reply: ReplyTo, answ
             match thread.as_deref().and_then(split_id) {
                 Some((channel, ts)) => slack.ephemeral(channel, Some(ts), user, answer).await,
                 None => {
-                    tracing::info!(case = number, "No thread to answer in; the answer is dropped.");
+                    tracing::info!(
+                        case = number,
+                        "No thread to answer in; the answer is dropped."
+                    );
                     Ok(())
                 }
             }

@@ -34,7 +34,7 @@ pub use http::routes;
 pub use inbound::Inbound;
 pub use socket::run_socket_mode;
 
-use crate::chat::ChatSurface;
+use crate::chat::{Attempt, ChatSurface};
 use crate::config::SlackConfig;
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Case, ChatThread};
@@ -56,8 +56,12 @@ const GLOBAL_PER_SECOND: u32 = 10;
 const RATE_LIMIT_WAITS: u32 = 5;
 /// A Retry-After longer than this goes back to the dispatcher's schedule.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
-/// Text per message: Slack truncates at 40,000 characters.
-const MESSAGE_LIMIT: usize = 39_000;
+/// Section blocks per thread message: Slack refuses messages whose blocks
+/// hold much more than ~12k characters (platforms.md §1.9).
+const SECTIONS_PER_MESSAGE: usize = 4;
+/// How far back an uncertain retry looks for what it may have posted.
+const FIND_PAGES: usize = 5;
+const FIND_PAGE_SIZE: u16 = 200;
 /// Health problems (missing scope, not in channel) are told at most this often.
 const HEALTH_REPEAT: Duration = Duration::from_secs(3600);
 
@@ -102,11 +106,9 @@ impl Slack {
     pub async fn connect(config: &SlackConfig) -> anyhow::Result<Arc<Slack>> {
         let client = Arc::new(client(&config.api_url)?);
         let token = SlackApiToken::new(config.bot_token.expose().into());
-        let auth = client
-            .open_session(&token)
-            .auth_test()
-            .await
-            .map_err(|e| anyhow::anyhow!("Slack refused the bot token (chat.slack.bot_token): {e}"))?;
+        let auth = client.open_session(&token).auth_test().await.map_err(|e| {
+            anyhow::anyhow!("Slack refused the bot token (chat.slack.bot_token): {e}")
+        })?;
         let me = Identity {
             user_id: auth.user_id.value().clone(),
             bot_id: auth.bot_id.as_ref().map(|b| b.value().clone()),
@@ -164,7 +166,12 @@ impl Slack {
                 Err(SlackClientError::RateLimitError(limit)) => {
                     let wait = limit.retry_after.unwrap_or(Duration::from_secs(1));
                     waits += 1;
-                    tracing::warn!(method, channel, retry_after_s = wait.as_secs(), "Slack rate-limited a call; waiting.");
+                    tracing::warn!(
+                        method,
+                        channel,
+                        retry_after_s = wait.as_secs(),
+                        "Slack rate-limited a call; waiting."
+                    );
                     if waits > RATE_LIMIT_WAITS || wait > LONGEST_WAIT {
                         return Err(DeliveryError {
                             retryable: true,
@@ -181,7 +188,12 @@ impl Slack {
 
     /// Maps a failed call; configuration problems are logged loudly and told
     /// in the default channel (once an hour), never left silent.
-    async fn failed(&self, method: &str, channel: Option<&str>, error: SlackClientError) -> DeliveryError {
+    async fn failed(
+        &self,
+        method: &str,
+        channel: Option<&str>,
+        error: SlackClientError,
+    ) -> DeliveryError {
         let SlackClientError::ApiError(api) = &error else {
             // Network trouble, 5xx, a body we could not read: try again later.
             tracing::warn!(method, %error, "Slack call failed; will retry.");
@@ -193,12 +205,19 @@ impl Slack {
             .as_deref()
             .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
             .and_then(|v| v.get("needed").and_then(|n| n.as_str()).map(str::to_owned));
-        let reason = text::slack::api_error(code, channel, needed.as_deref());
+        let place = channel.map(|c| self.mentions.token(c));
+        let reason = text::slack::api_error(code, place.as_deref(), needed.as_deref());
         match code {
             "not_in_channel" | "channel_not_found" | "is_archived" | "missing_scope"
             | "invalid_auth" | "account_inactive" | "token_revoked" | "not_authed"
             | "no_permission" | "ekm_access_denied" | "restricted_action" => {
-                tracing::error!(method, code, channel, needed, "Slack refused a call: the app's setup needs fixing.");
+                tracing::error!(
+                    method,
+                    code,
+                    channel,
+                    needed,
+                    "Slack refused a call: the app's setup needs fixing."
+                );
                 self.tell_health(code, channel, &reason).await;
                 DeliveryError::permanent(reason)
             }
@@ -216,49 +235,174 @@ impl Slack {
     /// channel with the problem or it was said within the hour.
     async fn tell_health(&self, code: &str, channel: Option<&str>, reason: &str) {
         let default = self.config.channel_for("default").to_owned();
-        if channel == Some(default.as_str()) || matches!(code, "invalid_auth" | "token_revoked" | "account_inactive" | "not_authed") {
+        if channel == Some(default.as_str())
+            || matches!(
+                code,
+                "invalid_auth" | "token_revoked" | "account_inactive" | "not_authed"
+            )
+        {
             return;
         }
         {
             let key = format!("{code}:{}", channel.unwrap_or(""));
             let mut told = self.health.lock().await;
-            if told.get(&key).is_some_and(|at| at.elapsed() < HEALTH_REPEAT) {
+            if told
+                .get(&key)
+                .is_some_and(|at| at.elapsed() < HEALTH_REPEAT)
+            {
                 return;
             }
             told.insert(key, Instant::now());
         }
         let request = SlackApiChatPostMessageRequest::new(
             default.clone().into(),
-            SlackMessageContent::new().with_text(self.mentions.mrkdwn(&text::slack::health(reason))),
+            SlackMessageContent::new()
+                .with_text(self.mentions.mrkdwn(&text::slack::health(reason))),
         );
         if let Err(error) = self.session().chat_post_message(&request).await {
             tracing::error!(%error, "Cannot tell the default channel about a setup problem either.");
         }
     }
 
-    /// Posts text into a thread, split where Slack would cut it; returns the
-    /// first message's id (the one a reaction approves).
-    async fn post_text(&self, channel: &str, thread_ts: &str, body: &str) -> Result<String, DeliveryError> {
+    /// Posts text into a thread as section blocks, split where Slack would
+    /// cut it; returns the first message's id (the one a reaction approves).
+    /// Each message's first block is marked with the attempt's key, so an
+    /// uncertain retry finds what an earlier attempt posted instead of
+    /// posting it twice.
+    async fn post_text(
+        &self,
+        attempt: &Attempt,
+        channel: &str,
+        thread_ts: &str,
+        body: &str,
+    ) -> Result<String, DeliveryError> {
+        let sections = format::chunks(&self.mentions.mrkdwn(body), format::limits::SECTION_TEXT);
         let mut first = None;
-        for chunk in format::chunks(body, MESSAGE_LIMIT) {
-            let request = SlackApiChatPostMessageRequest::new(
-                channel.to_owned().into(),
-                SlackMessageContent::new().with_text(self.mentions.mrkdwn(&chunk)),
-            )
-            .with_thread_ts(thread_ts.to_owned().into())
-            .with_unfurl_links(false)
-            .with_unfurl_media(false);
-            let session = self.session();
-            let posted = self
-                .call("chat.postMessage", Some(channel), || session.chat_post_message(&request))
-                .await?;
-            first.get_or_insert(message_id(channel, posted.ts.value()));
+        for (i, message) in sections.chunks(SECTIONS_PER_MESSAGE).enumerate() {
+            let marker = format!("{}.{i}", attempt.key);
+            let found = match attempt.uncertain {
+                true => self.find(channel, Some(thread_ts), &marker).await?,
+                false => None,
+            };
+            let ts = match found {
+                Some(ts) => ts,
+                None => {
+                    let blocks = message
+                        .iter()
+                        .enumerate()
+                        .map(|(j, text)| {
+                            let section = SlackSectionBlock::new().with_text(
+                                SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text.clone())),
+                            );
+                            match j {
+                                0 => section.with_block_id(marker.clone().into()).into(),
+                                _ => section.into(),
+                            }
+                        })
+                        .collect();
+                    let request = SlackApiChatPostMessageRequest::new(
+                        channel.to_owned().into(),
+                        SlackMessageContent::new()
+                            .with_text(format::notification(&message[0]))
+                            .with_blocks(blocks),
+                    )
+                    .with_thread_ts(thread_ts.to_owned().into())
+                    .with_unfurl_links(false)
+                    .with_unfurl_media(false);
+                    let session = self.session();
+                    let posted = self
+                        .call("chat.postMessage", Some(channel), || {
+                            session.chat_post_message(&request)
+                        })
+                        .await?;
+                    posted.ts.value().clone()
+                }
+            };
+            first.get_or_insert(message_id(channel, &ts));
         }
         first.ok_or_else(|| DeliveryError::permanent(text::slack::EMPTY_MESSAGE))
     }
 
+    /// The ts of the message whose first block carries `marker`: among a
+    /// thread's replies, or (no thread) the channel's recent messages.
+    async fn find(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        marker: &str,
+    ) -> Result<Option<String>, DeliveryError> {
+        let session = self.session();
+        let mut cursor: Option<SlackCursorId> = None;
+        for _ in 0..FIND_PAGES {
+            let (messages, next) = match thread_ts {
+                Some(ts) => {
+                    let mut request = SlackApiConversationsRepliesRequest::new(
+                        channel.to_owned().into(),
+                        ts.to_owned().into(),
+                    )
+                    .with_limit(FIND_PAGE_SIZE);
+                    if let Some(c) = &cursor {
+                        request = request.with_cursor(c.clone());
+                    }
+                    let page = self
+                        .call("conversations.replies", None, || {
+                            session.conversations_replies(&request)
+                        })
+                        .await?;
+                    (
+                        page.messages,
+                        page.response_metadata.and_then(|m| m.next_cursor),
+                    )
+                }
+                None => {
+                    let mut request = SlackApiConversationsHistoryRequest::new()
+                        .with_channel(channel.to_owned().into())
+                        .with_limit(FIND_PAGE_SIZE);
+                    if let Some(c) = &cursor {
+                        request = request.with_cursor(c.clone());
+                    }
+                    let page = self
+                        .call("conversations.history", None, || {
+                            session.conversations_history(&request)
+                        })
+                        .await?;
+                    (
+                        page.messages,
+                        page.response_metadata.and_then(|m| m.next_cursor),
+                    )
+                }
+            };
+            let ours = messages.iter().find(|m| {
+                m.sender
+                    .user
+                    .as_ref()
+                    .is_some_and(|u| u.value() == &self.me.user_id)
+                    && first_block_id(m.content.blocks.as_deref()).as_deref() == Some(marker)
+            });
+            if let Some(message) = ours {
+                tracing::info!(
+                    channel,
+                    marker,
+                    "An earlier attempt had posted this; not posting again."
+                );
+                return Ok(Some(message.origin.ts.value().clone()));
+            }
+            match next.filter(|c| !c.value().is_empty()) {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(None)
+    }
+
     /// Tells one person something only they see, in a channel (and thread).
-    pub async fn ephemeral(&self, channel: &str, thread_ts: Option<&str>, user: &str, body: &str) -> Result<(), DeliveryError> {
+    pub async fn ephemeral(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        user: &str,
+        body: &str,
+    ) -> Result<(), DeliveryError> {
         let mut request = SlackApiChatPostEphemeralRequest::new(
             channel.to_owned().into(),
             user.to_owned().into(),
@@ -268,9 +412,11 @@ impl Slack {
             request = request.with_thread_ts(ts.to_owned().into());
         }
         let session = self.session();
-        self.call("chat.postEphemeral", Some(channel), || session.chat_post_ephemeral(&request))
-            .await
-            .map(|_| ())
+        self.call("chat.postEphemeral", Some(channel), || {
+            session.chat_post_ephemeral(&request)
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Answers through a slash command's or interaction's `response_url`.
@@ -282,9 +428,11 @@ impl Slack {
         let request = SlackApiPostWebhookMessageRequest::new(
             SlackMessageContent::new().with_text(self.mentions.mrkdwn(body)),
         );
-        self.call("response_url", None, || self.client.post_webhook_message(&url, &request))
-            .await
-            .map(|_| ())
+        self.call("response_url", None, || {
+            self.client.post_webhook_message(&url, &request)
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Opens a modal for a button click (the trigger expires after 3 s).
@@ -319,7 +467,12 @@ impl Slack {
         }
         let request = SlackApiUserGroupsUsersListRequest::new(group.to_owned().into());
         let session = self.session();
-        match self.call("usergroups.users.list", None, || session.usergroups_users_list(&request)).await {
+        match self
+            .call("usergroups.users.list", None, || {
+                session.usergroups_users_list(&request)
+            })
+            .await
+        {
             Ok(response) => {
                 let members: HashSet<String> =
                     response.users.iter().map(|u| u.value().clone()).collect();
@@ -337,10 +490,25 @@ impl Slack {
     }
 }
 
-fn card_content(slack: &Slack, case: &Case, card: &text::Card) -> SlackMessageContent {
+fn card_content(
+    slack: &Slack,
+    case: &Case,
+    card: &text::Card,
+    marker: &str,
+) -> SlackMessageContent {
+    let mut blocks = format::card_blocks(&slack.mentions, case.number, card);
+    if let Some(SlackBlock::Header(header)) = blocks.first_mut() {
+        header.block_id = Some(marker.to_owned().into());
+    }
     SlackMessageContent::new()
         .with_text(format::card_fallback(&slack.mentions, card))
-        .with_blocks(format::card_blocks(&slack.mentions, case.number, card))
+        .with_blocks(blocks)
+}
+
+/// The `block_id` of a message's first block, as Slack returns it.
+fn first_block_id(blocks: Option<&[SlackBlock]>) -> Option<String> {
+    let first = serde_json::to_value(blocks?.first()?).ok()?;
+    first.get("block_id")?.as_str().map(str::to_owned)
 }
 
 /// The `C…:ts` of a thread, split; a malformed one cannot be retried into shape.
@@ -355,21 +523,34 @@ impl ChatSurface for Slack {
 
     fn post_card<'a>(
         &'a self,
-        _key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         card: &'a text::Card,
     ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>> {
         Box::pin(async move {
             let channel = self.config.channel_for(&case.queue);
+            let found = match attempt.uncertain {
+                true => self.find(channel, None, &attempt.key).await?,
+                false => None,
+            };
+            if let Some(ts) = found {
+                let id = message_id(channel, &ts);
+                return Ok(ChatThread {
+                    thread: id.clone(),
+                    card: id,
+                });
+            }
             let request = SlackApiChatPostMessageRequest::new(
                 channel.to_owned().into(),
-                card_content(self, case, card),
+                card_content(self, case, card, &attempt.key),
             )
             .with_unfurl_links(false)
             .with_unfurl_media(false);
             let session = self.session();
             let posted = self
-                .call("chat.postMessage", Some(channel), || session.chat_post_message(&request))
+                .call("chat.postMessage", Some(channel), || {
+                    session.chat_post_message(&request)
+                })
                 .await?;
             let id = message_id(channel, posted.ts.value());
             Ok(ChatThread {
@@ -381,7 +562,7 @@ impl ChatSurface for Slack {
 
     fn update_card<'a>(
         &'a self,
-        _key: &'a str,
+        attempt: &'a Attempt,
         case: &'a Case,
         thread: &'a ChatThread,
         card: &'a text::Card,
@@ -390,26 +571,28 @@ impl ChatSurface for Slack {
             let (channel, ts) = parts(&thread.card)?;
             let request = SlackApiChatUpdateRequest::new(
                 channel.to_owned().into(),
-                card_content(self, case, card),
+                card_content(self, case, card, &attempt.key),
                 ts.to_owned().into(),
             );
             let session = self.session();
-            self.call("chat.update", Some(channel), || session.chat_update(&request))
-                .await
-                .map(|_| ())
+            self.call("chat.update", Some(channel), || {
+                session.chat_update(&request)
+            })
+            .await
+            .map(|_| ())
         })
     }
 
     fn post<'a>(
         &'a self,
-        _key: &'a str,
+        attempt: &'a Attempt,
         _case: &'a Case,
         thread: &'a ChatThread,
         body: &'a str,
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
             let (channel, ts) = parts(&thread.thread)?;
-            self.post_text(channel, ts, body).await
+            self.post_text(attempt, channel, ts, body).await
         })
     }
 }

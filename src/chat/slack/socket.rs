@@ -11,7 +11,7 @@ use std::sync::Arc;
 use slack_morphism::prelude::*;
 use tokio::sync::watch;
 
-use super::{Client, Inbound};
+use super::{Client, Inbound, format};
 use crate::config::Secret;
 
 fn inbound(state: &SlackClientEventsUserStateStorage) -> Option<Arc<Inbound>> {
@@ -54,9 +54,9 @@ async fn on_interaction(
     };
     Ok(match inbound.interaction(&event).await {
         Ok(()) => SlackInteractionResponse::Empty,
-        Err(errors) => SlackInteractionResponse::ViewSubmission(SlackViewSubmissionResponse::Errors(
-            SlackViewSubmissionErrorsResponse::new(errors),
-        )),
+        Err(errors) => {
+            SlackInteractionResponse::ViewSubmission(format::errors_view_response(&errors))
+        }
     })
 }
 
@@ -80,11 +80,13 @@ pub async fn run_socket_mode(
             })
             .with_user_state(inbound),
     );
-    let listener = SlackClientSocketModeListener::new(
-        &SlackClientSocketModeConfig::new(),
-        environment,
-        callbacks,
-    );
+    // Two connections, so one can be replaced while the other carries
+    // events; reconnect quickly rather than slack-morphism's 5 s/30 s defaults.
+    let config = SlackClientSocketModeConfig::new()
+        .with_max_connections_count(2)
+        .with_initial_backoff_in_seconds(1)
+        .with_reconnect_timeout_in_seconds(5);
+    let listener = SlackClientSocketModeListener::new(&config, environment, callbacks);
     let token = SlackApiToken::new(app_token.expose().into());
     listener
         .listen_for(&token)
