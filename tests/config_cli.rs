@@ -277,7 +277,7 @@ fn references_between_sections_are_checked() {
 #[test]
 fn what_this_build_cannot_do_is_refused() {
     one_problem(
-        &before("[chat]\nkind = \"slack\""),
+        &before("[chat]\nkind = \"discord\""),
         "chat.kind",
         "not available in this build yet",
     );

@@ -481,6 +481,34 @@ fn events_api_end_to_end() {
         assert_eq!(status, 401, "{route}");
     }
     step(&fake, "refused requests", &[]);
+    manifest_covers(&fake, &bot, false);
+}
+
+/// `carebridge manifest slack` for this config: the mode's settings, and a
+/// scope for every Web API method the bot called during the scenario.
+fn manifest_covers(fake: &FakeSlack, bot: &Bot, socket: bool) {
+    let out = bot.cli(&["manifest", "slack"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(manifest["settings"]["socket_mode_enabled"], socket);
+    let scopes: Vec<&str> = manifest["oauth_config"]["scopes"]["bot"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let table = carebridge::commands::manifest::SLACK_METHOD_SCOPES;
+    for call in fake.calls() {
+        if call.method == "response_url" {
+            continue;
+        }
+        let Some((_, scope)) = table.iter().find(|(m, _)| *m == call.method) else {
+            panic!("{} is called but not in SLACK_METHOD_SCOPES", call.method);
+        };
+        if let Some(scope) = scope {
+            assert!(scopes.contains(scope), "{} needs {scope}", call.method);
+        }
+    }
 }
 
 #[test]
@@ -515,4 +543,5 @@ fn socket_mode_end_to_end() {
         slack::thread_message(INBOX, &card_ts, &slack::now_ts(), MARIA, "!tag parcel"),
     );
     step(&fake, "after reconnecting", &[("chat.postMessage", 1)]);
+    manifest_covers(&fake, &bot, true);
 }
