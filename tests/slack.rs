@@ -488,7 +488,11 @@ fn events_api_end_to_end() {
 /// scope for every Web API method the bot called during the scenario.
 fn manifest_covers(fake: &FakeSlack, bot: &Bot, socket: bool) {
     let out = bot.cli(&["manifest", "slack"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let manifest: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(manifest["settings"]["socket_mode_enabled"], socket);
     let scopes: Vec<&str> = manifest["oauth_config"]["scopes"]["bot"]
