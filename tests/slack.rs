@@ -546,6 +546,25 @@ fn socket_mode_end_to_end() {
         "Ev20",
         slack::thread_message(INBOX, &card_ts, &slack::now_ts(), MARIA, "!tag parcel"),
     );
-    step(&fake, "after reconnecting", &[("chat.postMessage", 1)]);
+    // A tag is told in the thread and shown on the card.
+    step(
+        &fake,
+        "after reconnecting",
+        &[("chat.postMessage", 1), ("chat.update", 1)],
+    );
+
+    // Network loss (no disconnect message): reconnected all the same.
+    let before = fake.socket_connections();
+    fake.drop_connection();
+    fake.wait_socket_connections(before + 1, WAIT);
+    transport.event(
+        "Ev21",
+        slack::thread_message(INBOX, &card_ts, &slack::now_ts(), MARIA, "!tag courier"),
+    );
+    step(
+        &fake,
+        "after a dropped connection",
+        &[("chat.postMessage", 1), ("chat.update", 1)],
+    );
     manifest_covers(&fake, &bot, true);
 }

@@ -8,12 +8,8 @@ use rvstruct::ValueStruct;
 use slack_morphism::prelude::*;
 
 pub use super::format::FieldErrors;
-use super::format::{self, ModalKind};
+use super::format::{self, CardButton, ModalKind};
 use crate::engine::Command;
-
-/// Action ids of the card's buttons that act without a modal.
-pub const CLAIM: &str = "care.claim";
-pub const CLOSE: &str = "care.close";
 
 /// Our own ids, learned from `auth.test`, so the bot ignores its own echoes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,20 +207,20 @@ pub fn command(event: &SlackCommandEvent) -> Request {
 pub fn block_actions(event: &SlackInteractionBlockActionsEvent) -> Option<Request> {
     let user = event.user.as_ref()?.id.value().clone();
     let action = event.actions.as_ref()?.first()?;
-    let case: u64 = action.value.as_deref()?.trim().parse().ok()?;
     let id = action.action_id.value().as_str();
-    let what = match id {
-        CLAIM => What::Action {
+    let (case, button) = format::button_press(id, action.value.as_deref())?;
+    let what = match button {
+        CardButton::Claim => What::Action {
             case,
             command: Command::Claim,
         },
-        CLOSE => What::Action {
+        CardButton::Close => What::Action {
             case,
             command: Command::Close { note: None },
         },
-        other => What::OpenModal {
+        _ => What::OpenModal {
             trigger_id: event.trigger_id.value().clone(),
-            kind: ModalKind::from_action(other)?,
+            kind: ModalKind::from_action(id)?,
             case,
         },
     };

@@ -65,14 +65,10 @@ pub mod limits {
     pub const CONFIRM_BUTTON: usize = 30;
     /// Option object text (select options).
     pub const OPTION_TEXT: usize = 75;
-    /// Option object value.
-    pub const OPTION_VALUE: usize = 150;
     /// Modal title.
     pub const MODAL_TITLE: usize = 24;
     /// Modal submit/close button text.
     pub const MODAL_BUTTON: usize = 24;
-    /// Modal `private_metadata`.
-    pub const PRIVATE_METADATA: usize = 3000;
     /// Input block label.
     pub const INPUT_LABEL: usize = 2000;
     /// Input block hint.
@@ -81,12 +77,6 @@ pub mod limits {
     pub const PLACEHOLDER: usize = 150;
     /// `plain_text_input` `max_length`.
     pub const TEXT_INPUT: usize = 3000;
-    /// A message's top-level `text`: Slack truncates beyond this.
-    pub const MESSAGE_TEXT: usize = 40_000;
-    /// How much text we put in one thread message. Slack truncates at
-    /// 40,000 but has long asked for ≤ 4,000 and (undocumented) splits longer
-    /// texts itself, so we split first, on line boundaries, at 4,000.
-    pub const MESSAGE_CHUNK: usize = 4000;
 
     /// Ours/guess: total text across one card's blocks. Slack rejects
     /// messages whose blocks hold too much text (`msg_blocks_too_long`) at an
@@ -195,6 +185,7 @@ impl Mentions {
         Self { nonce }
     }
 
+    #[cfg(test)]
     /// A fixed nonce, for tests and reproducible output. Only ASCII letters
     /// and digits are kept (a `:` or sentinel in the nonce would make tokens
     /// ambiguous); if none remain, a random nonce is used instead.
@@ -1182,8 +1173,8 @@ impl<'a> Form<'a> {
 /// is cut in half (an atom wider than `limit` is split by chars as a last
 /// resort). Newlines at either end of a piece and whitespace-only pieces are
 /// dropped, so empty text gives no pieces.
-/// Use [`limits::MESSAGE_CHUNK`] for a message's `text`, or
-/// [`limits::SECTION_TEXT`] when each piece goes into a section block.
+/// Thread messages use [`limits::SECTION_TEXT`]: each piece goes into a
+/// section block.
 /// A `limit` below 2 is treated as 2 (one astral char is 2 units).
 pub fn chunks(text: &str, limit: usize) -> Vec<String> {
     let limit = limit.max(2);
@@ -1228,12 +1219,6 @@ pub fn chunks(text: &str, limit: usize) -> Vec<String> {
 /// the start of its first section, already mrkdwn, cut at a safe place.
 pub fn notification(section: &str) -> String {
     cut_mrkdwn(section, limits::FALLBACK)
-}
-
-/// [`chunks`] of `text` rendered as safe mrkdwn, at [`limits::MESSAGE_CHUNK`]:
-/// what to post, in order, for one thread message.
-pub fn message_chunks(m: &Mentions, text: &str) -> Vec<String> {
-    chunks(&m.mrkdwn(text), limits::MESSAGE_CHUNK)
 }
 
 /// One line (no newlines) split into pieces of at most `limit` width.
@@ -2154,7 +2139,6 @@ mod tests {
         let rendered = m.mrkdwn(&text); // xxxxxxxx<@U123456> &amp;&amp;
         let pieces = chunks(&rendered, 12);
         assert_eq!(pieces, ["xxxxxxxx", "<@U123456> ", "&amp;&amp;"]);
-        assert_eq!(message_chunks(&m, "a\nb"), ["a\nb"]);
         // Raw (unrendered) tokens are atoms too: a split one would show its nonce.
         let raw = format!("{}{}", "x".repeat(8), m.token("U123456"));
         let pieces = chunks(&raw, 25);
