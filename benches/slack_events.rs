@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use carebridge::chat::slack::signature;
-use run::{Bot, feed_line, wait_until};
+use run::{Bot, DEMO_X_ACCOUNT, feed_line, wait_until};
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const RATE: u64 = 1_000;
@@ -116,11 +116,10 @@ fn main() {
         slack::BOT_TOKEN,
         fake.api_url()
     );
-    let account = "[[accounts]]\nid = \"acme-x\"\nnetwork = \"demo\"\nsimulate = \"x\"\npace = \"0s\"\nfeed = \"feed.jsonl\"\n";
     let bot = Bot::with_chat(
         &format!("listen = \"127.0.0.1:{port}\""),
         &chat,
-        account,
+        DEMO_X_ACCOUNT,
         &[feed_line(
             "p1",
             "jane",

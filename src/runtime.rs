@@ -185,7 +185,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                         .app_token
                         .clone()
                         .context("chat.slack.app_token is required in socket mode")?;
-                    let client = Arc::new(slack::client(&settings.api_url)?);
+                    let client = slack.client();
                     let stopped = stopped.clone();
                     helpers.push(tokio::spawn(async move {
                         if let Err(error) =

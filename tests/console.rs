@@ -6,17 +6,7 @@
 #[path = "support/run.rs"]
 mod run;
 
-use run::{Bot, feed_line};
-
-const ACCOUNT: &str = r#"
-[[accounts]]
-id = "acme-x"
-network = "demo"
-simulate = "x"
-pace = "0s"
-feed = "feed.jsonl"
-approval = "always"
-"#;
+use run::{Bot, DEMO_X_ACCOUNT as ACCOUNT, feed_line};
 
 fn feed() -> Vec<String> {
     vec![

@@ -14,7 +14,7 @@ mod slack;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use run::{Bot, Running, feed_line, wait_until};
+use run::{Bot, DEMO_X_ACCOUNT, Running, feed_line, wait_until};
 use serde_json::{Value, json};
 use slack::{Call, FakeSlack, FakeSlackSetup, Fault};
 
@@ -24,16 +24,6 @@ const MARIA: &str = "U0MARIA";
 const LEE: &str = "U0LEE";
 const SAM: &str = "U0SAM";
 const WAIT: Duration = Duration::from_secs(20);
-
-const ACCOUNT: &str = r#"
-[[accounts]]
-id = "acme-x"
-network = "demo"
-simulate = "x"
-pace = "0s"
-feed = "feed.jsonl"
-approval = "always"
-"#;
 
 fn fake() -> FakeSlack {
     FakeSlack::start(FakeSlackSetup {
@@ -81,9 +71,25 @@ default = "{INBOX}"
     Bot::with_chat(
         &format!("listen = \"127.0.0.1:{port}\""),
         &chat,
-        ACCOUNT,
+        DEMO_X_ACCOUNT,
         feed,
     )
+}
+
+/// A fake Slack and a bot on it in `mode`, fed one post that `<!channel>`s.
+fn start(mode: &str) -> (FakeSlack, u16, Bot, Running) {
+    let fake = fake();
+    let port = free_port();
+    let post = feed_line(
+        "p1",
+        "jane",
+        "c1",
+        "mention",
+        "Where is my parcel? <!channel>",
+    );
+    let bot = bot(&fake, mode, port, &[post]);
+    let running = started(&bot, port);
+    (fake, port, bot, running)
 }
 
 fn started(bot: &Bot, port: u16) -> Running {
@@ -412,21 +418,7 @@ fn scenario(fake: &FakeSlack, bot: &Bot, transport: &Transport<'_>) {
 
 #[test]
 fn events_api_end_to_end() {
-    let fake = fake();
-    let port = free_port();
-    let bot = bot(
-        &fake,
-        "events",
-        port,
-        &[feed_line(
-            "p1",
-            "jane",
-            "c1",
-            "mention",
-            "Where is my parcel? <!channel>",
-        )],
-    );
-    let _running = started(&bot, port);
+    let (fake, port, bot, _running) = start("events");
     let base = format!("http://127.0.0.1:{port}");
     let auth = fake.wait_for("auth.test", 1, WAIT);
     assert_eq!(auth.len(), 1);
@@ -517,21 +509,7 @@ fn manifest_covers(fake: &FakeSlack, bot: &Bot, socket: bool) {
 
 #[test]
 fn socket_mode_end_to_end() {
-    let fake = fake();
-    let port = free_port();
-    let bot = bot(
-        &fake,
-        "socket",
-        port,
-        &[feed_line(
-            "p1",
-            "jane",
-            "c1",
-            "mention",
-            "Where is my parcel? <!channel>",
-        )],
-    );
-    let _running = started(&bot, port);
+    let (fake, _, bot, _running) = start("socket");
     fake.wait_socket_connected(WAIT);
     fake.wait_for("auth.test", 1, WAIT);
     let transport = Transport::Socket(&fake);

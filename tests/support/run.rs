@@ -59,6 +59,18 @@ pub fn feed_line(id: &str, author: &str, conversation: &str, kind: &str, text: &
     .to_string()
 }
 
+/// A demo account simulating X that replays `feed.jsonl` at once, every
+/// reply needing approval: the usual account for end-to-end scenarios.
+pub const DEMO_X_ACCOUNT: &str = r#"
+[[accounts]]
+id = "acme-x"
+network = "demo"
+simulate = "x"
+pace = "0s"
+feed = "feed.jsonl"
+approval = "always"
+"#;
+
 /// A bot in a temporary directory: `bot.toml`, `feed.jsonl`, `data/`.
 pub struct Bot {
     pub dir: tempfile::TempDir,

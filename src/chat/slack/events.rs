@@ -11,11 +11,11 @@ pub use super::format::FieldErrors;
 use super::format::{self, CardButton, ModalKind};
 use crate::engine::Command;
 
-/// Our own ids, learned from `auth.test`, so the bot ignores its own echoes.
+/// Our own user id, learned from `auth.test`, so the bot ignores its own
+/// echoes (messages from any bot, ours included, are dropped by `bot_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub user_id: String,
-    pub bot_id: Option<String>,
 }
 
 /// One thing a person did, ready for the adapter's worker.
@@ -124,7 +124,6 @@ fn message_event(message: &SlackMessageEvent, me: &Identity) -> Option<Parts> {
     let sender = &message.sender;
     if sender.bot_id.is_some() || sender.bot_profile.is_some() {
         // Our own echoes — and other bots, which are not agents.
-        let _ = me;
         return None;
     }
     let user = sender.user.as_ref()?.value().clone();
@@ -325,7 +324,6 @@ mod tests {
     fn me() -> Identity {
         Identity {
             user_id: "U0BOT".into(),
-            bot_id: Some("B0BOT".into()),
         }
     }
 

@@ -80,7 +80,7 @@ pub struct Slack {
 
 /// Builds the client for `api_url`. Plain http is allowed so that tests
 /// (and local proxies) work; Slack itself is https.
-pub fn client(api_url: &str) -> anyhow::Result<Client> {
+fn build_client(api_url: &str) -> anyhow::Result<Client> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .context("loading the system's root certificates for Slack")?
@@ -104,14 +104,13 @@ impl Slack {
     /// Connects: `auth.test` learns who the bot is; a bad token stops the
     /// start with a clear error rather than failing on every later call.
     pub async fn connect(config: &SlackConfig) -> anyhow::Result<Arc<Slack>> {
-        let client = Arc::new(client(&config.api_url)?);
+        let client = Arc::new(build_client(&config.api_url)?);
         let token = SlackApiToken::new(config.bot_token.expose().into());
         let auth = client.open_session(&token).auth_test().await.map_err(|e| {
             anyhow::anyhow!("Slack refused the bot token (chat.slack.bot_token): {e}")
         })?;
         let me = Identity {
             user_id: auth.user_id.value().clone(),
-            bot_id: auth.bot_id.as_ref().map(|b| b.value().clone()),
         };
         tracing::info!(team = %auth.team, user_id = %me.user_id, "Connected to Slack.");
         Ok(Arc::new(Slack {
@@ -125,6 +124,12 @@ impl Slack {
             groups: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// The Web API client, shared with Socket Mode (which opens its
+    /// connections through it).
+    pub fn client(&self) -> Arc<Client> {
+        Arc::clone(&self.client)
     }
 
     pub fn identity(&self) -> &Identity {
@@ -334,44 +339,36 @@ impl Slack {
         let session = self.session();
         let mut cursor: Option<SlackCursorId> = None;
         for _ in 0..FIND_PAGES {
-            let (messages, next) = match thread_ts {
+            // The two listings differ only in request type; read both the same way.
+            let (messages, metadata) = match thread_ts {
                 Some(ts) => {
-                    let mut request = SlackApiConversationsRepliesRequest::new(
+                    let request = SlackApiConversationsRepliesRequest::new(
                         channel.to_owned().into(),
                         ts.to_owned().into(),
                     )
-                    .with_limit(FIND_PAGE_SIZE);
-                    if let Some(c) = &cursor {
-                        request = request.with_cursor(c.clone());
-                    }
+                    .with_limit(FIND_PAGE_SIZE)
+                    .opt_cursor(cursor.clone());
                     let page = self
                         .call("conversations.replies", None, || {
                             session.conversations_replies(&request)
                         })
                         .await?;
-                    (
-                        page.messages,
-                        page.response_metadata.and_then(|m| m.next_cursor),
-                    )
+                    (page.messages, page.response_metadata)
                 }
                 None => {
-                    let mut request = SlackApiConversationsHistoryRequest::new()
+                    let request = SlackApiConversationsHistoryRequest::new()
                         .with_channel(channel.to_owned().into())
-                        .with_limit(FIND_PAGE_SIZE);
-                    if let Some(c) = &cursor {
-                        request = request.with_cursor(c.clone());
-                    }
+                        .with_limit(FIND_PAGE_SIZE)
+                        .opt_cursor(cursor.clone());
                     let page = self
                         .call("conversations.history", None, || {
                             session.conversations_history(&request)
                         })
                         .await?;
-                    (
-                        page.messages,
-                        page.response_metadata.and_then(|m| m.next_cursor),
-                    )
+                    (page.messages, page.response_metadata)
                 }
             };
+            let next = metadata.and_then(|m| m.next_cursor);
             let ours = messages.iter().find(|m| {
                 m.sender
                     .user
