@@ -57,6 +57,7 @@ fn post(i: usize, author: usize) -> SocialPost {
         created_at: Utc::now(),
         can_dm: CanDm::Yes,
         reply_by: None,
+        queue: None,
     }
 }
 

@@ -380,6 +380,7 @@ mod tests {
             created_at: Utc::now(),
             can_dm: CanDm::Unknown,
             reply_by: None,
+            queue: None,
         }
     }
 

@@ -73,6 +73,7 @@ fn post(account: &str, id: &str, author: &str, kind: PostKind, text: &str) -> So
         created_at: now() - TimeDelta::minutes(30),
         can_dm: CanDm::Yes,
         reply_by: None,
+        queue: None,
     }
 }
 

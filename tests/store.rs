@@ -60,6 +60,7 @@ fn post(id: &str, author: &str, conversation: &str, text: &str) -> SocialPost {
         created_at: now() - chrono::TimeDelta::minutes(5),
         can_dm: CanDm::Unknown,
         reply_by: None,
+        queue: None,
     }
 }
 

@@ -49,6 +49,7 @@ const POST_KINDS: &[(&str, PostKind)] = &[
     ("mention", PostKind::Mention),
     ("comment", PostKind::Comment),
     ("direct_message", PostKind::DirectMessage),
+    ("listening", PostKind::Listening),
 ];
 /// `routing.urgency`.
 const URGENCIES: &[(&str, Urgency)] = &[

@@ -60,6 +60,8 @@ pub enum PostKind {
     Mention,
     Comment,
     DirectMessage,
+    /// A public post found by a listening query: about the brand, not addressed to it.
+    Listening,
 }
 
 impl PostKind {
@@ -68,6 +70,7 @@ impl PostKind {
             PostKind::Mention => "mention",
             PostKind::Comment => "comment",
             PostKind::DirectMessage => "direct_message",
+            PostKind::Listening => "listening",
         }
     }
 
@@ -187,6 +190,10 @@ pub struct SocialPost {
     /// The latest time the network accepts a reply to this post, if it has such a window.
     #[serde(default)]
     pub reply_by: Option<DateTime<Utc>>,
+    /// The queue the source asks for (a listening query's own queue); a matching routing
+    /// rule's queue still wins, and without either the account's queue applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
 }
 
 impl SocialPost {

@@ -31,7 +31,11 @@ fn matches(rule: &RoutingRule, platform: Platform, post: &SocialPost) -> bool {
 /// Routes a post that opens a new case.
 pub fn route(config: &Config, post: &SocialPost) -> Route {
     let account = config.account(&post.account);
-    let account_queue = account.map_or_else(|| "default".to_owned(), |a| a.queue.clone());
+    let account_queue = post
+        .queue
+        .clone()
+        .or_else(|| account.map(|a| a.queue.clone()))
+        .unwrap_or_else(|| "default".to_owned());
     // Demo accounts are routed as the platform they simulate (a rule naming
     // `demo` itself matches them too).
     let platform = rules_platform(account, post.platform);

@@ -281,6 +281,7 @@ pub(super) fn post(account: &str, id: &str, kind: PostKind, text: &str) -> Socia
         created_at: t0(),
         can_dm: CanDm::Unknown,
         reply_by: None,
+        queue: None,
     }
 }
 

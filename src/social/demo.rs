@@ -76,6 +76,7 @@ impl FeedPost {
             created_at: Utc::now(),
             can_dm: self.can_dm,
             reply_by: None,
+            queue: None,
         }
     }
 }

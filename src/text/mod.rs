@@ -63,6 +63,7 @@ fn kind_name(kind: crate::engine::PostKind) -> &'static str {
         crate::engine::PostKind::Mention => "mention",
         crate::engine::PostKind::Comment => "comment",
         crate::engine::PostKind::DirectMessage => "direct message",
+        crate::engine::PostKind::Listening => "post found by listening",
     }
 }
 
