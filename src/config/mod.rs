@@ -400,7 +400,7 @@ pub struct AccountConfig {
     /// `id`: required, unique, `[a-z0-9_-]+`; used in case ids, routing rules and the store.
     pub id: String,
     /// `network`: `x`, `facebook`, `instagram`, `mastodon`, `bluesky`, `webhook` or `demo`;
-    /// required, and only `demo` has a connector in this build.
+    /// required, and only `x` and `demo` have a connector in this build.
     pub network: Platform,
     /// `name`: display name of the brand account (default: none).
     pub name: Option<String>,
@@ -430,6 +430,80 @@ pub struct AccountConfig {
     pub offline: OfflineTemplates,
     /// The demo-only keys (`simulate`, `pace`, `feed`); `Some` exactly for `network = "demo"`.
     pub demo: Option<DemoSource>,
+    /// `api_url`: the network's API base, for proxies and tests (default: the network's public
+    /// API, e.g. `https://api.x.com/`; normalised to end with `/`).
+    pub api_url: String,
+    /// `poll_interval`: time between polls of the network; the connector waits longer when the
+    /// network's rate limit asks it to (default `60s`, at least `5s`).
+    pub poll_interval: Duration,
+    /// The X-only keys (`auth`, `webhook`, `user_id`, `backfill`, `mentions`, `dms`,
+    /// `listening`); `Some` exactly for `network = "x"`.
+    pub x: Option<XAccount>,
+}
+
+/// The keys of an `[[accounts]]` entry with `network = "x"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XAccount {
+    /// `auth`: how the bot acts as the account; required. Either OAuth 2.0 user context
+    /// `{ kind = "oauth2", access_token, refresh_token, client_id, client_secret }`
+    /// (`refresh_token` needs the `offline.access` scope; `client_secret` only for confidential
+    /// clients) or OAuth 1.0a user context `{ kind = "oauth1", consumer_key, consumer_secret,
+    /// access_token, access_token_secret }`.
+    pub auth: XAuth,
+    /// `webhook`: receive mentions and DMs through the Account Activity API at
+    /// `/webhooks/x/<account id>` as well as by polling: `{ consumer_secret = "…" }`, which may
+    /// be left out with OAuth 1.0a auth (its consumer secret is used) (default: none, polling
+    /// only).
+    pub webhook: Option<XWebhook>,
+    /// `user_id`: the account's numeric X user id (default: asked once from `GET /2/users/me`
+    /// and remembered in the store).
+    pub user_id: Option<String>,
+    /// `backfill`: on the first start, import mentions and DMs from this far back; `0s` imports
+    /// nothing older than the start (default `0s`).
+    pub backfill: Duration,
+    /// `mentions`: poll the account's mentions (default `true`).
+    pub mentions: bool,
+    /// `dms`: poll the account's direct messages (needs the `dm.read` scope) (default `true`).
+    pub dms: bool,
+    /// `[[accounts.listening]]`: recent-search queries whose results open `listening` cases
+    /// (default: none).
+    pub listening: Vec<ListeningQuery>,
+}
+
+/// `accounts.auth` of an X account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XAuth {
+    /// OAuth 2.0 user context; refreshed tokens are kept in the store.
+    OAuth2 {
+        access_token: Secret,
+        refresh_token: Option<Secret>,
+        client_id: String,
+        client_secret: Option<Secret>,
+    },
+    /// OAuth 1.0a user context (HMAC-SHA1 request signing).
+    OAuth1 {
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        access_token: Secret,
+        access_token_secret: Secret,
+    },
+}
+
+/// `accounts.webhook` of an X account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XWebhook {
+    /// `consumer_secret`: the X app's consumer secret, which signs deliveries and CRC checks
+    /// (default: the OAuth 1.0a `auth.consumer_secret`; required with OAuth 2.0).
+    pub consumer_secret: Secret,
+}
+
+/// One `[[accounts.listening]]` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListeningQuery {
+    /// `query`: an X recent-search query, e.g. `"acme outage -is:retweet"`; required.
+    pub query: String,
+    /// `queue`: queue for the cases it opens (default `listening`).
+    pub queue: String,
 }
 
 impl AccountConfig {
@@ -443,6 +517,11 @@ impl AccountConfig {
     /// The demo settings, for demo accounts.
     pub fn demo(&self) -> Option<&DemoSource> {
         self.demo.as_ref()
+    }
+
+    /// The X settings, for X accounts.
+    pub fn x(&self) -> Option<&XAccount> {
+        self.x.as_ref()
     }
 }
 

@@ -217,6 +217,65 @@ pub(super) struct RawAccount {
     pub pace: Option<String>,
     /// [`super::DemoSource::feed`] (demo accounts only).
     pub feed: Option<String>,
+    /// [`super::AccountConfig::api_url`].
+    pub api_url: Option<String>,
+    /// [`super::AccountConfig::poll_interval`].
+    pub poll_interval: Option<String>,
+    /// [`super::XAccount::auth`] (network accounts).
+    pub auth: Option<RawAuth>,
+    /// [`super::XAccount::webhook`].
+    pub webhook: Option<RawWebhook>,
+    /// [`super::XAccount::user_id`].
+    pub user_id: Option<String>,
+    /// [`super::XAccount::backfill`].
+    pub backfill: Option<String>,
+    /// [`super::XAccount::mentions`].
+    pub mentions: Option<bool>,
+    /// [`super::XAccount::dms`].
+    pub dms: Option<bool>,
+    /// [`super::XAccount::listening`].
+    pub listening: Option<Vec<RawListening>>,
+}
+
+/// `accounts.auth` as written: one table for every network's credential kinds; which keys
+/// belong depends on `kind`, which `validate` checks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an auth table, e.g. { kind = \"oauth2\", … }")]
+pub(super) struct RawAuth {
+    /// The credential kind (`oauth2`, `oauth1`).
+    pub kind: Option<String>,
+    /// OAuth 2.0 and OAuth 1.0a.
+    pub access_token: Option<String>,
+    /// OAuth 2.0.
+    pub refresh_token: Option<String>,
+    /// OAuth 2.0.
+    pub client_id: Option<String>,
+    /// OAuth 2.0 (confidential clients).
+    pub client_secret: Option<String>,
+    /// OAuth 1.0a.
+    pub consumer_key: Option<String>,
+    /// OAuth 1.0a.
+    pub consumer_secret: Option<String>,
+    /// OAuth 1.0a.
+    pub access_token_secret: Option<String>,
+}
+
+/// `accounts.webhook` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a webhook table")]
+pub(super) struct RawWebhook {
+    /// [`super::XWebhook::consumer_secret`].
+    pub consumer_secret: Option<String>,
+}
+
+/// One `[[accounts.listening]]` query as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a listening table, e.g. { query = \"acme outage\" }")]
+pub(super) struct RawListening {
+    /// [`super::ListeningQuery::query`].
+    pub query: Option<String>,
+    /// [`super::ListeningQuery::queue`].
+    pub queue: Option<String>,
 }
 
 /// `[accounts.offline]` as written.

@@ -521,7 +521,7 @@ kind = "backup"
             r#"accounts[0].approval: "sometimes" is not one of always, never, first_reply"#,
             r#"accounts[0].close_loop: "maybe" is not one of never, offline, always"#,
             r#"routing[0].platforms[1]: "friendster" is not one of x, facebook, instagram, mastodon, bluesky, webhook, demo"#,
-            r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message"#,
+            r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message, listening"#,
             r#"routing[0].urgency: "asap" is not one of urgent, high, normal, low"#,
             r#"jobs[0].kind: "backup" is not one of sweep"#,
         ],
@@ -535,8 +535,8 @@ fn unavailable_chat_and_networks() {
         &["chat.kind: `discord` is not available in this build yet (available: console, slack)"],
     );
     assert_problems(
-        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"",
-        &["accounts[0].network: `x` has no connector in this build yet (available: demo)"],
+        "[[accounts]]\nid = \"a\"\nnetwork = \"facebook\"",
+        &["accounts[0].network: `facebook` has no connector in this build yet (available: x, demo)"],
     );
 }
 
@@ -725,13 +725,13 @@ fn demo_keys_only_on_demo_accounts() {
 [[accounts]]
 id = "acme-x"
 network = "x"
+auth = { kind = "oauth1", consumer_key = "k", consumer_secret = "s", access_token = "t", access_token_secret = "ts" }
 simulate = "x"
 pace = "1s"
 feed = "feed.jsonl"
 human_agent_tag = true
 "#,
         &[
-            "accounts[0].network: `x` has no connector in this build yet (available: demo)",
             r#"accounts[0].simulate: only applies to demo accounts (network = "demo")"#,
             r#"accounts[0].pace: only applies to demo accounts (network = "demo")"#,
             r#"accounts[0].feed: only applies to demo accounts (network = "demo")"#,
@@ -982,5 +982,149 @@ support = "#support"
     assert_problems(
         &with("[chat]\nkind = \"slack\""),
         &[r#"chat.slack: is required when chat.kind is "slack""#],
+    );
+}
+
+const X_OAUTH2: &str = r#"
+[[accounts]]
+id = "acme-x"
+network = "x"
+auth = { kind = "oauth2", access_token = "${X_ACCESS}", refresh_token = "${X_REFRESH}", client_id = "cid" }
+"#;
+
+fn x_env(name: &str) -> Option<String> {
+    match name {
+        "X_ACCESS" => Some("access-secret-value".to_owned()),
+        "X_REFRESH" => Some("refresh-secret-value".to_owned()),
+        other => env(other),
+    }
+}
+
+fn x_load(text: &str) -> Result<Config, ConfigErrors> {
+    Config::from_toml_str(text, Path::new(BASE), &x_env)
+}
+
+#[test]
+fn x_account_defaults() {
+    let config = x_load(X_OAUTH2).unwrap();
+    let account = &config.accounts[0];
+    assert_eq!(account.api_url, "https://api.x.com/");
+    assert_eq!(account.poll_interval, Duration::from_secs(60));
+    let x = account.x().unwrap();
+    assert!(x.mentions && x.dms);
+    assert_eq!(x.backfill, Duration::ZERO);
+    assert!(x.webhook.is_none() && x.listening.is_empty() && x.user_id.is_none());
+    match &x.auth {
+        XAuth::OAuth2 {
+            access_token,
+            refresh_token,
+            client_id,
+            client_secret,
+        } => {
+            assert_eq!(access_token.expose(), "access-secret-value");
+            assert_eq!(
+                refresh_token.as_ref().map(Secret::expose),
+                Some("refresh-secret-value")
+            );
+            assert_eq!(client_id, "cid");
+            assert!(client_secret.is_none());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Secrets never show in Debug output.
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("secret-value"), "{debug}");
+}
+
+#[test]
+fn x_account_keys() {
+    let text = r#"
+[[accounts]]
+id = "acme-x"
+network = "x"
+api_url = "http://127.0.0.1:9999"
+poll_interval = "15s"
+user_id = "1000"
+backfill = "24h"
+dms = false
+auth = { kind = "oauth1", consumer_key = "ck", consumer_secret = "cs", access_token = "at", access_token_secret = "ats" }
+webhook = {}
+[[accounts.listening]]
+query = "acme outage -is:retweet"
+[[accounts.listening]]
+query = "acme love"
+queue = "praise"
+"#;
+    let config = x_load(text).unwrap();
+    let account = &config.accounts[0];
+    assert_eq!(account.api_url, "http://127.0.0.1:9999/");
+    assert_eq!(account.poll_interval, Duration::from_secs(15));
+    let x = account.x().unwrap();
+    assert_eq!(x.user_id.as_deref(), Some("1000"));
+    assert_eq!(x.backfill, Duration::from_secs(24 * 3600));
+    assert!(x.mentions && !x.dms);
+    // The webhook takes the OAuth 1.0a consumer secret.
+    assert_eq!(x.webhook.as_ref().unwrap().consumer_secret.expose(), "cs");
+    assert_eq!(
+        x.listening
+            .iter()
+            .map(|q| (q.query.as_str(), q.queue.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("acme outage -is:retweet", "listening"),
+            ("acme love", "praise")
+        ]
+    );
+}
+
+#[test]
+fn x_account_problems_name_the_key() {
+    let check = |text: &str, expected: &[&str]| {
+        let mut got: Vec<String> = match x_load(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+        };
+        let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    };
+    check(
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"",
+        &["accounts[0].auth: is required for X accounts: { kind = \"oauth2\", access_token, refresh_token, client_id } or { kind = \"oauth1\", consumer_key, consumer_secret, access_token, access_token_secret }"],
+    );
+    check(
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"oauth2\", access_token = \"${X_ACCESS}\", consumer_key = \"k\" }\nwebhook = {}\npoll_interval = \"1s\"\nuser_id = \"@acme\"",
+        &[
+            "accounts[0].auth.consumer_key: only applies to kind = \"oauth1\"",
+            "accounts[0].auth.refresh_token: is required: X's OAuth 2.0 access tokens expire after two hours, and only a refresh token (scope offline.access) keeps the account working",
+            "accounts[0].auth.client_id: is required: the X app's OAuth 2.0 client id, needed to refresh tokens",
+            "accounts[0].webhook.consumer_secret: is required with OAuth 2.0 auth: the X app's consumer secret (API key secret), which signs webhook deliveries",
+            "accounts[0].poll_interval: must be at least 5s",
+            "accounts[0].user_id: \"@acme\" is not a numeric X user id",
+        ],
+    );
+    check(
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"oauth1\", consumer_key = \"k\" }\nlistening = [{ queue = \"\" }]",
+        &[
+            "accounts[0].auth.access_token: is required (write \"${VARIABLE}\" to read it from the environment)",
+            "accounts[0].auth.consumer_secret: is required (write \"${VARIABLE}\" to read it from the environment)",
+            "accounts[0].auth.access_token_secret: is required (write \"${VARIABLE}\" to read it from the environment)",
+            "accounts[0].listening[0].query: is required: an X search query, e.g. \"acme outage -is:retweet\"",
+            "accounts[0].listening[0].queue: must not be empty",
+        ],
+    );
+    check(
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"basic\" }",
+        &["accounts[0].auth.kind: \"basic\" is not one of oauth2, oauth1"],
+    );
+    // X keys on other accounts, network keys on demo accounts.
+    check(
+        "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\nauth = { kind = \"oauth2\" }\nlistening = []\napi_url = \"http://x\"",
+        &[
+            "accounts[0].auth: only applies to X accounts (network = \"x\") in this build",
+            "accounts[0].listening: only applies to X accounts (network = \"x\") in this build",
+            "accounts[0].api_url: does not apply to demo accounts (they use `pace`)",
+        ],
     );
 }

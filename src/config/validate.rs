@@ -16,14 +16,15 @@ use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
 
 use super::raw::{
-    Elements, RawAccount, RawApproval, RawBot, RawBusinessHours, RawChat, RawDocument, RawJob,
-    RawOffline, RawRoutingRule, RawSla, RawSlack, Section,
+    Elements, RawAccount, RawApproval, RawAuth, RawBot, RawBusinessHours, RawChat, RawDocument,
+    RawJob, RawListening, RawOffline, RawRoutingRule, RawSla, RawSlack, RawWebhook, Section,
 };
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
-    Config, ConsoleConfig, DemoSource, FirstResponse, JobConfig, JobKind, OFFLINE_PLACEHOLDERS,
-    OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
-    TEMPLATE_PLACEHOLDERS, parse_crontab, parse_duration, path,
+    Config, ConsoleConfig, DemoSource, FirstResponse, JobConfig, JobKind, ListeningQuery,
+    OFFLINE_PLACEHOLDERS, OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig,
+    SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook, parse_crontab, parse_duration,
+    path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -85,7 +86,29 @@ const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 /// Chat adapters compiled into this build; widen as adapters land.
 const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack];
 /// Networks with a connector in this build; widen as connectors land.
-const AVAILABLE_NETWORKS: &[Platform] = &[Platform::Demo];
+const AVAILABLE_NETWORKS: &[Platform] = &[Platform::X, Platform::Demo];
+/// `accounts.auth.kind` for X accounts.
+const X_AUTH_KINDS: &[(&str, XAuthKind)] =
+    &[("oauth2", XAuthKind::OAuth2), ("oauth1", XAuthKind::OAuth1)];
+/// Polling faster than this only burns the network's rate limit.
+const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// X's recent search refuses longer queries (512 characters on the standard tiers).
+const MAX_X_QUERY: usize = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XAuthKind {
+    OAuth2,
+    OAuth1,
+}
+
+/// The network's public API, where `api_url` is not written.
+fn default_api_url(network: Platform) -> &'static str {
+    match network {
+        Platform::X => "https://api.x.com/",
+        Platform::Facebook | Platform::Instagram => "https://graph.facebook.com/",
+        Platform::Mastodon | Platform::Bluesky | Platform::Webhook | Platform::Demo => "",
+    }
+}
 
 /// `approval.approve` default: the emoji itself (Discord, console) and Slack's names for it.
 const DEFAULT_APPROVE: &[&str] = &["✅", "white_check_mark", "heavy_check_mark"];
@@ -621,11 +644,63 @@ impl Validator<'_> {
     fn account(
         &mut self,
         at: &str,
-        raw: RawAccount,
+        mut raw: RawAccount,
         ids: &mut BTreeMap<String, String>,
     ) -> AccountConfig {
-        let id = self.account_id(at, raw.id, ids);
-        let network = self.network(at, raw.network);
+        let id = self.account_id(at, raw.id.take(), ids);
+        let network = self.network(at, raw.network.take());
+        let x_keys_written = [
+            ("auth", raw.auth.is_some()),
+            ("webhook", raw.webhook.is_some()),
+            ("user_id", raw.user_id.is_some()),
+            ("backfill", raw.backfill.is_some()),
+            ("mentions", raw.mentions.is_some()),
+            ("dms", raw.dms.is_some()),
+            ("listening", raw.listening.is_some()),
+        ];
+        let x = match network {
+            Some(Platform::X) => Some(self.x_account(at, &mut raw)),
+            Some(_) => {
+                for (key, written) in x_keys_written {
+                    if written {
+                        self.problem(
+                            &path::key(at, key),
+                            "only applies to X accounts (network = \"x\") in this build",
+                        );
+                    }
+                }
+                None
+            }
+            None => None,
+        };
+        let network_keys = (raw.api_url.take(), raw.poll_interval.take());
+        let (api_url, poll_interval) = match network {
+            Some(Platform::Demo) => {
+                for (key, written) in [
+                    ("api_url", network_keys.0.is_some()),
+                    ("poll_interval", network_keys.1.is_some()),
+                ] {
+                    if written {
+                        self.problem(
+                            &path::key(at, key),
+                            "does not apply to demo accounts (they use `pace`)",
+                        );
+                    }
+                }
+                (String::new(), Duration::ZERO)
+            }
+            _ => {
+                let default = default_api_url(network.unwrap_or(Platform::Demo));
+                let api_url = self.url(&path::key(at, "api_url"), network_keys.0, default);
+                let poll_at = path::key(at, "poll_interval");
+                let poll_interval =
+                    self.duration(&poll_at, network_keys.1, Duration::from_secs(60), false);
+                if poll_interval < MIN_POLL_INTERVAL {
+                    self.problem(&poll_at, "must be at least 5s");
+                }
+                (api_url, poll_interval)
+            }
+        };
         let demo = match network {
             Some(Platform::Demo) => self.demo(at, raw.simulate, raw.pace, raw.feed),
             Some(_) => {
@@ -699,7 +774,204 @@ impl Validator<'_> {
             close_loop_text,
             offline,
             demo,
+            api_url,
+            poll_interval,
+            x,
         }
+    }
+
+    /// The keys of an X account (taken out of `raw`).
+    fn x_account(&mut self, at: &str, raw: &mut RawAccount) -> XAccount {
+        let auth_at = path::key(at, "auth");
+        let auth = match raw.auth.take() {
+            Some(auth) => self.x_auth(&auth_at, auth),
+            None => {
+                self.problem(
+                    &auth_at,
+                    "is required for X accounts: { kind = \"oauth2\", access_token, \
+                     refresh_token, client_id } or { kind = \"oauth1\", consumer_key, \
+                      consumer_secret, access_token, access_token_secret }",
+                );
+                None
+            }
+        };
+        let webhook = raw
+            .webhook
+            .take()
+            .map(|w| self.x_webhook(&path::key(at, "webhook"), w, auth.as_ref()));
+        let user_id = raw.user_id.take();
+        if let Some(id) = &user_id
+            && (id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()))
+        {
+            self.problem(
+                &path::key(at, "user_id"),
+                format!("{id:?} is not a numeric X user id"),
+            );
+        }
+        let backfill = self.duration(
+            &path::key(at, "backfill"),
+            raw.backfill.take(),
+            Duration::ZERO,
+            true,
+        );
+        let listening = raw
+            .listening
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| self.listening(&path::index(&path::key(at, "listening"), i), q))
+            .collect();
+        XAccount {
+            // A placeholder keeps checking going; the problem is recorded.
+            auth: auth.unwrap_or(XAuth::OAuth2 {
+                access_token: Secret::new(""),
+                refresh_token: None,
+                client_id: String::new(),
+                client_secret: None,
+            }),
+            webhook,
+            user_id,
+            backfill,
+            mentions: raw.mentions.unwrap_or(true),
+            dms: raw.dms.unwrap_or(true),
+            listening,
+        }
+    }
+
+    fn x_auth(&mut self, at: &str, raw: RawAuth) -> Option<XAuth> {
+        let kind = self.required_choice(
+            &path::key(at, "kind"),
+            raw.kind,
+            X_AUTH_KINDS,
+            " for X accounts",
+        )?;
+        let (others, kind_name) = match kind {
+            XAuthKind::OAuth2 => (
+                [
+                    ("consumer_key", raw.consumer_key.is_some()),
+                    ("consumer_secret", raw.consumer_secret.is_some()),
+                    ("access_token_secret", raw.access_token_secret.is_some()),
+                ],
+                "oauth1",
+            ),
+            XAuthKind::OAuth1 => (
+                [
+                    ("refresh_token", raw.refresh_token.is_some()),
+                    ("client_id", raw.client_id.is_some()),
+                    ("client_secret", raw.client_secret.is_some()),
+                ],
+                "oauth2",
+            ),
+        };
+        for (key, written) in others {
+            if written {
+                self.problem(
+                    &path::key(at, key),
+                    format!("only applies to kind = \"{kind_name}\""),
+                );
+            }
+        }
+        let access_token = self.token(&path::key(at, "access_token"), raw.access_token, "", true);
+        match kind {
+            XAuthKind::OAuth2 => {
+                let refresh_at = path::key(at, "refresh_token");
+                if raw.refresh_token.is_none() {
+                    self.problem(
+                        &refresh_at,
+                        "is required: X's OAuth 2.0 access tokens expire after two hours, and \
+                          only a refresh token (scope offline.access) keeps the account working",
+                    );
+                }
+                let refresh_token = self.token(&refresh_at, raw.refresh_token, "", false);
+                let client_id = raw.client_id.unwrap_or_default();
+                if client_id.trim().is_empty() {
+                    self.problem(
+                        &path::key(at, "client_id"),
+                        "is required: the X app's OAuth 2.0 client id, needed to refresh tokens",
+                    );
+                }
+                let client_secret = self.token(
+                    &path::key(at, "client_secret"),
+                    raw.client_secret,
+                    "",
+                    false,
+                );
+                Some(XAuth::OAuth2 {
+                    access_token: access_token?,
+                    refresh_token,
+                    client_id,
+                    client_secret,
+                })
+            }
+            XAuthKind::OAuth1 => {
+                let consumer_key =
+                    self.token(&path::key(at, "consumer_key"), raw.consumer_key, "", true);
+                let consumer_secret = self.token(
+                    &path::key(at, "consumer_secret"),
+                    raw.consumer_secret,
+                    "",
+                    true,
+                );
+                let access_token_secret = self.token(
+                    &path::key(at, "access_token_secret"),
+                    raw.access_token_secret,
+                    "",
+                    true,
+                );
+                Some(XAuth::OAuth1 {
+                    consumer_key: consumer_key?,
+                    consumer_secret: consumer_secret?,
+                    access_token: access_token?,
+                    access_token_secret: access_token_secret?,
+                })
+            }
+        }
+    }
+
+    fn x_webhook(&mut self, at: &str, raw: RawWebhook, auth: Option<&XAuth>) -> XWebhook {
+        let secret_at = path::key(at, "consumer_secret");
+        let written = self.token(&secret_at, raw.consumer_secret, "", false);
+        let consumer_secret = match (written, auth) {
+            (Some(secret), _) => secret,
+            (
+                None,
+                Some(XAuth::OAuth1 {
+                    consumer_secret, ..
+                }),
+            ) => consumer_secret.clone(),
+            (None, Some(XAuth::OAuth2 { .. })) => {
+                self.problem(
+                    &secret_at,
+                    "is required with OAuth 2.0 auth: the X app's consumer secret (API key \
+                     secret), which signs webhook deliveries",
+                );
+                Secret::new("")
+            }
+            // The auth problem is already reported.
+            (None, None) => Secret::new(""),
+        };
+        XWebhook { consumer_secret }
+    }
+
+    fn listening(&mut self, at: &str, raw: RawListening) -> ListeningQuery {
+        let query = raw.query.unwrap_or_default();
+        if query.trim().is_empty() {
+            self.problem(
+                &path::key(at, "query"),
+                "is required: an X search query, e.g. \"acme outage -is:retweet\"",
+            );
+        } else if query.chars().count() > MAX_X_QUERY {
+            self.problem(
+                &path::key(at, "query"),
+                format!("is longer than X allows ({MAX_X_QUERY} characters)"),
+            );
+        }
+        let queue = raw.queue.unwrap_or_else(|| "listening".to_owned());
+        if queue.trim().is_empty() {
+            self.problem(&path::key(at, "queue"), "must not be empty");
+        }
+        ListeningQuery { query, queue }
     }
 
     /// A required id, `[a-z0-9_-]+` (it ends up in case ids and store keys), unique among
