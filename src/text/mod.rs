@@ -8,6 +8,7 @@
 pub mod console;
 pub mod slack;
 pub mod usage;
+pub mod x;
 
 use std::fmt::Write as _;
 
