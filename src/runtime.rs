@@ -5,6 +5,7 @@
 //! wires the store, service, chat surface, networks, dispatcher, sources and
 //! scheduler together and shuts them down in order. No workflow here.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -27,6 +28,7 @@ use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
+use crate::social::x;
 use crate::store::Store;
 
 /// The chat the bot runs on.
@@ -69,8 +71,27 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
 
     let mut networks = Networks::default();
     let mut demo_journal = None;
+    let mut x_clients = Vec::new();
+    let mut x_hooks = HashMap::new();
     for account in &config.accounts {
         match (account.network, account.demo()) {
+            (Platform::X, _) => {
+                let client = Arc::new(
+                    x::Client::new(account, service.store().clone())
+                        .with_context(|| format!("accounts `{}`: X client", account.id))?,
+                );
+                networks.insert(&account.id, Arc::new(x::XPublisher::new(Arc::clone(&client))));
+                if let Some(webhook) = account.x().and_then(|x| x.webhook.as_ref()) {
+                    x_hooks.insert(
+                        account.id.clone(),
+                        x::webhook::Hook {
+                            secret: webhook.consumer_secret.clone(),
+                            client: Arc::clone(&client),
+                        },
+                    );
+                }
+                x_clients.push((account.clone(), client));
+            }
             (Platform::Demo, Some(demo)) => {
                 let journal = match &demo_journal {
                     Some(j) => Arc::clone(j),
@@ -131,6 +152,14 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
             running.fetch_sub(1, Ordering::SeqCst);
         }));
     }
+    for (account, client) in x_clients {
+        sources.push(tokio::spawn(x::source::run(
+            Arc::clone(&service),
+            client,
+            account,
+            stopped.clone(),
+        )));
+    }
     let scheduler = tokio::spawn(scheduler::run(
         Arc::clone(&service),
         scheduler::jobs(&config).map_err(|e| anyhow::anyhow!("default sweep schedule: {e}"))?,
@@ -139,6 +168,12 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
 
     let mut helpers = Vec::new();
     let mut console_task = None;
+    // The HTTP listener runs when something needs it: a webhook or Slack.
+    let mut routes = Router::new();
+    let mut listen = !x_hooks.is_empty();
+    if listen {
+        routes = routes.merge(x::webhook::routes(x_hooks, Arc::clone(&service)));
+    }
     match chat {
         Chat::Console(console) => {
             let idle = {
@@ -178,7 +213,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
             );
             helpers.push(worker);
             let settings = slack.config().clone();
-            let mut routes = Router::new();
+            listen = true;
             match settings.mode {
                 SlackMode::Socket => {
                     let token = settings
@@ -203,8 +238,10 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                     routes = routes.merge(slack::routes(inbound, secret));
                 }
             }
-            helpers.push(server::serve(config.bot.listen, routes, stopped.clone()).await?);
         }
+    }
+    if listen {
+        helpers.push(server::serve(config.bot.listen, routes, stopped.clone()).await?);
     }
     tracing::info!(data_dir = %data_dir.display(), accounts = config.accounts.len(), "carebridge is running.");
 

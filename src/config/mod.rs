@@ -434,7 +434,7 @@ pub struct AccountConfig {
     /// API, e.g. `https://api.x.com/`; normalised to end with `/`).
     pub api_url: String,
     /// `poll_interval`: time between polls of the network; the connector waits longer when the
-    /// network's rate limit asks it to (default `60s`, at least `5s`).
+    /// network's rate limit asks it to (default `60s`, at least `1s`).
     pub poll_interval: Duration,
     /// The X-only keys (`auth`, `webhook`, `user_id`, `backfill`, `mentions`, `dms`,
     /// `listening`); `Some` exactly for `network = "x"`.

@@ -1094,13 +1094,13 @@ fn x_account_problems_name_the_key() {
         &["accounts[0].auth: is required for X accounts: { kind = \"oauth2\", access_token, refresh_token, client_id } or { kind = \"oauth1\", consumer_key, consumer_secret, access_token, access_token_secret }"],
     );
     check(
-        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"oauth2\", access_token = \"${X_ACCESS}\", consumer_key = \"k\" }\nwebhook = {}\npoll_interval = \"1s\"\nuser_id = \"@acme\"",
+        "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"oauth2\", access_token = \"${X_ACCESS}\", consumer_key = \"k\" }\nwebhook = {}\npoll_interval = \"500ms\"\nuser_id = \"@acme\"",
         &[
             "accounts[0].auth.consumer_key: only applies to kind = \"oauth1\"",
             "accounts[0].auth.refresh_token: is required: X's OAuth 2.0 access tokens expire after two hours, and only a refresh token (scope offline.access) keeps the account working",
             "accounts[0].auth.client_id: is required: the X app's OAuth 2.0 client id, needed to refresh tokens",
             "accounts[0].webhook.consumer_secret: is required with OAuth 2.0 auth: the X app's consumer secret (API key secret), which signs webhook deliveries",
-            "accounts[0].poll_interval: must be at least 5s",
+            "accounts[0].poll_interval: must be at least 1s",
             "accounts[0].user_id: \"@acme\" is not a numeric X user id",
         ],
     );

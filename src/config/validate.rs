@@ -90,8 +90,8 @@ const AVAILABLE_NETWORKS: &[Platform] = &[Platform::X, Platform::Demo];
 /// `accounts.auth.kind` for X accounts.
 const X_AUTH_KINDS: &[(&str, XAuthKind)] =
     &[("oauth2", XAuthKind::OAuth2), ("oauth1", XAuthKind::OAuth1)];
-/// Polling faster than this only burns the network's rate limit.
-const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Polling faster than this only burns the network's rate limit (tests poll every second).
+const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// X's recent search refuses longer queries (512 characters on the standard tiers).
 const MAX_X_QUERY: usize = 512;
 
@@ -696,7 +696,7 @@ impl Validator<'_> {
                 let poll_interval =
                     self.duration(&poll_at, network_keys.1, Duration::from_secs(60), false);
                 if poll_interval < MIN_POLL_INTERVAL {
-                    self.problem(&poll_at, "must be at least 5s");
+                    self.problem(&poll_at, "must be at least 1s");
                 }
                 (api_url, poll_interval)
             }

@@ -11,6 +11,8 @@ pub mod x;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Author, Case, DraftKind};
 
@@ -26,6 +28,9 @@ pub struct PublishRequest {
     pub in_reply_to: String,
     pub conversation_id: String,
     pub author: Author,
+    /// When the draft was approved: an earlier publication of it cannot be older, which tells
+    /// it apart from an identical text sent before.
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 impl PublishRequest {
@@ -48,6 +53,7 @@ impl PublishRequest {
             in_reply_to: d.in_reply_to.clone(),
             conversation_id,
             author: case.author.clone(),
+            approved_at: d.decided_at,
         })
     }
 }

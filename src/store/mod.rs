@@ -117,6 +117,9 @@ const MESSAGE: u8 = b'm';
 const PUBLISHED: u8 = b'x';
 const SEEN: u8 = b's';
 const CURSOR: u8 = b'k';
+/// Credentials a connector obtained at run time (refreshed tokens, learned ids). Kept apart
+/// from cursors so that nothing that lists or exports store contents can reach them by accident.
+const CREDENTIAL: u8 = b'o';
 
 const NEXT_CASE: &[u8] = b"next_case";
 const NEXT_ID: &[u8] = b"next_id";
@@ -346,6 +349,21 @@ impl Store {
         Ok(self.trees[INDEX]
             .get(index_key(CURSOR, source))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// A credential a connector stored earlier (see [`Store::set_credential`]).
+    pub fn credential(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.trees[INDEX]
+            .get(index_key(CREDENTIAL, key))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Stores a credential and flushes at once: a rotated refresh token that is lost in a crash
+    /// cannot be recovered (the old one no longer works).
+    pub fn set_credential(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.trees[INDEX].insert(index_key(CREDENTIAL, key), value.as_bytes())?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Pending outbox entries, oldest first.

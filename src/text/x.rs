@@ -62,6 +62,12 @@ fn or_forbidden(detail: &str) -> &str {
 
 /// For the log and the health report: the refresh token was refused, so the
 /// account can't act on X until someone re-authorizes it.
+/// X could not be reached, or answered something unreadable; the attempt is repeated (after
+/// checking whether it went through).
+pub fn unreachable(detail: &str) -> String {
+    format!("X could not be reached or answered unclearly ({detail}); carebridge checks and tries again.")
+}
+
 pub fn token_revoked(account: &str) -> String {
     format!(
         "X refused to refresh the access token of account {account}; re-authorize it and update bot.toml."

@@ -1,0 +1,139 @@
+//! Publishing to X: replies, DMs and the other actions, exactly once.
+//!
+//! X has no idempotency key, so "exactly once" rests on two things: before an attempt whose
+//! outcome is unknown the dispatcher asks [`XPublisher::find`], which looks for our reply in
+//! the account's latest tweets (or our DM in the conversation); and X's duplicate-content 403
+//! is checked the same way, so a draft that did go out is recorded as published, not failed.
+//! Must not: decide whether a draft may go out (the engine did), or retry on its own (the
+//! dispatcher does, with backoff and the rate-limit reset as the wait).
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+
+use super::client::{Client, ClientError};
+use super::wire::{self, XError};
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::DraftKind;
+use crate::social::{PublishRequest, Publisher};
+use crate::text;
+
+/// Clocks differ: an earlier publication may carry a time slightly before the approval we
+/// recorded.
+const CLOCK_SLACK: TimeDelta = TimeDelta::minutes(5);
+
+pub struct XPublisher {
+    client: Arc<Client>,
+}
+
+impl XPublisher {
+    pub fn new(client: Arc<Client>) -> Self {
+        XPublisher { client }
+    }
+
+    async fn send(&self, request: &PublishRequest) -> Result<String, ClientError> {
+        match request.kind {
+            DraftKind::Public => self
+                .client
+                .reply(&request.text, &request.in_reply_to)
+                .await
+                .map(|t| t.id),
+            DraftKind::Direct => self
+                .client
+                .send_dm(&request.author.id, &request.text)
+                .await
+                .map(|m| m.dm_event_id),
+        }
+    }
+
+    /// Our earlier publication of this draft, if X has it.
+    async fn lookup(&self, request: &PublishRequest) -> Result<Option<String>, ClientError> {
+        let me = self.client.me().await?;
+        let since = request.approved_at.map(|at| at - CLOCK_SLACK);
+        let recent = |at: Option<chrono::DateTime<Utc>>| match (since, at) {
+            (Some(since), Some(at)) => at >= since,
+            _ => true,
+        };
+        Ok(match request.kind {
+            DraftKind::Public => self
+                .client
+                .own_tweets(&me)
+                .await?
+                .data
+                .into_iter()
+                .find(|t| {
+                    recent(t.created_at)
+                        && wire::is_our_reply(t, &request.in_reply_to, &request.text)
+                })
+                .map(|t| t.id),
+            DraftKind::Direct => self
+                .client
+                .conversation(&request.author.id)
+                .await?
+                .data
+                .into_iter()
+                .find(|e| recent(e.created_at) && wire::is_our_dm(e, &me, &request.text))
+                .map(|e| e.id),
+        })
+    }
+}
+
+/// What the dispatcher should make of a failed call.
+pub(super) fn delivery(error: ClientError, handle: &str) -> DeliveryError {
+    match error {
+        ClientError::X(error) => {
+            let retry_after = match &error {
+                XError::RateLimited { reset: Some(at) } => (*at - Utc::now()).to_std().ok(),
+                _ => None,
+            };
+            DeliveryError {
+                retryable: error.retryable(),
+                reason: text::x::reason(&error, handle),
+                retry_after,
+            }
+        }
+        // The request may have reached X: retrying makes the next attempt an uncertain one,
+        // which looks for the publication before sending again.
+        ClientError::Unreachable(detail) | ClientError::BadResponse(detail) => {
+            DeliveryError::retryable(text::x::unreachable(&detail))
+        }
+    }
+}
+
+impl Publisher for XPublisher {
+    fn publish<'a>(
+        &'a self,
+        _key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(async move {
+            let handle = request.author.handle.as_str();
+            match self.send(request).await {
+                Ok(id) => Ok(id),
+                Err(ClientError::X(XError::DuplicateContent)) => {
+                    // Ours from an attempt we lost track of, or the same words posted before.
+                    match self.lookup(request).await.map_err(|e| delivery(e, handle))? {
+                        Some(id) => {
+                            tracing::info!(account = %request.account, draft = %request.draft, id, "X calls the reply a duplicate: it was already published.");
+                            Ok(id)
+                        }
+                        None => Err(delivery(ClientError::X(XError::DuplicateContent), handle)),
+                    }
+                }
+                Err(error) => Err(delivery(error, handle)),
+            }
+        })
+    }
+
+    fn find<'a>(
+        &'a self,
+        _key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
+        Box::pin(async move {
+            self.lookup(request)
+                .await
+                .map_err(|e| delivery(e, &request.author.handle))
+        })
+    }
+}
