@@ -521,7 +521,7 @@ kind = "backup"
             r#"accounts[0].approval: "sometimes" is not one of always, never, first_reply"#,
             r#"accounts[0].close_loop: "maybe" is not one of never, offline, always"#,
             r#"routing[0].platforms[1]: "friendster" is not one of x, facebook, instagram, mastodon, bluesky, webhook, demo"#,
-            r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message"#,
+            r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message, listening"#,
             r#"routing[0].urgency: "asap" is not one of urgent, high, normal, low"#,
             r#"jobs[0].kind: "backup" is not one of sweep"#,
         ],
