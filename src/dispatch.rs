@@ -22,9 +22,9 @@ use tokio::task::JoinSet;
 
 use crate::chat::{Attempt, ChatSurface};
 use crate::engine::still_wanted;
-use crate::engine::{Case, Effect, Outcome};
+use crate::engine::{Case, Effect, NetworkAction, Outcome};
 use crate::service::Service;
-use crate::social::{Networks, PublishRequest};
+use crate::social::{ActRequest, Networks, PublishRequest};
 use crate::store::OutboxEntry;
 use crate::text;
 
@@ -239,6 +239,11 @@ impl Worker {
                         draft: draft.clone(),
                         reason: error.reason,
                     }),
+                    Effect::Act { action, by } => Some(Outcome::ActFailed {
+                        action: action.clone(),
+                        by: by.clone(),
+                        reason: error.reason,
+                    }),
                     // A chat message that cannot be posted has nowhere else to go.
                     _ => None,
                 };
@@ -292,7 +297,10 @@ impl Worker {
             }
             Effect::Thread { notice } => {
                 let thread = thread_of(&case)?;
-                let body = text::notice(&case, notice, &mention);
+                let simulated = config
+                    .account(&case.account)
+                    .and_then(|a| a.demo().map(|d| d.platform));
+                let body = text::notice_on(&case, notice, simulated, &mention);
                 self.chat.post(&attempt, &case, thread, &body).await?;
                 Ok(None)
             }
@@ -311,6 +319,39 @@ impl Worker {
                 }))
             }
             Effect::Publish { draft } => self.publish(&attempt, &case, draft).await,
+            Effect::Act { action, by } => self.act(&case, action, by).await,
+        }
+    }
+
+    /// Likes, unlikes, reposts or deletes. Publishers make actions idempotent, so an
+    /// uncertain earlier attempt needs no lookup first.
+    async fn act(
+        &self,
+        case: &Case,
+        action: &NetworkAction,
+        by: &str,
+    ) -> Result<Option<Outcome>, DeliveryError> {
+        let Some(publisher) = self.networks.get(&case.account) else {
+            return Err(DeliveryError::permanent(text::account_missing(
+                &case.account,
+            )));
+        };
+        let request = ActRequest {
+            account: case.account.clone(),
+            case: case.number,
+            action: action.clone(),
+        };
+        match publisher.act(&request).await {
+            Ok(()) => Ok(Some(Outcome::Acted {
+                action: action.clone(),
+                by: by.to_owned(),
+            })),
+            Err(e) if e.retryable => Err(e),
+            Err(e) => Ok(Some(Outcome::ActFailed {
+                action: action.clone(),
+                by: by.to_owned(),
+                reason: e.reason,
+            })),
         }
     }
 

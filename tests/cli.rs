@@ -131,6 +131,10 @@ fn dispatch(service: &Service, failing: &[&str]) {
                     draft: draft.clone(),
                     id: format!("net-{draft}"),
                 }),
+                Effect::Act { action, by } => Some(Outcome::Acted {
+                    action: action.clone(),
+                    by: by.clone(),
+                }),
                 Effect::Card | Effect::Thread { .. } => None,
             };
             service.complete(&entry, outcome, now()).unwrap();

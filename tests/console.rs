@@ -237,3 +237,123 @@ fn a_refused_send_is_reported_to_the_owner_and_a_transient_one_is_retried() {
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["case"], 2);
 }
+
+#[test]
+fn a_post_is_liked_and_a_published_reply_deleted_on_the_network() {
+    let bot = Bot::new(ACCOUNT, &feed());
+    let script = [
+        "wait",
+        "#1 !claim",
+        &format!("#1 !reply {REPLY}"),
+        "as lee",
+        "react ✅ 1.1",
+        "wait",
+        "as maria",
+        "#1 !like",
+        "#1 !like",
+        "#1 !delete",
+        "#1 !delete 1.1",
+        "#2 !delete",
+        "#2 !like 999",
+    ]
+    .join("\n");
+    let out = bot.run_script(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for expected in [
+        "#1 │ Draft 1.1 published as demo:acme-x/1.1.",
+        "#1 │ ❤️ Liked the customer's post (by @maria).",
+        "(to @maria) The customer's post 103 is already liked; `unlike 103` takes it back.",
+        "#1 │ 🗑️ Deleted our reply 1.1 from X (by @maria).",
+        "(to @maria) Draft 1.1 is already deleted from the network.",
+        "(to @maria) #2 has no published reply left to delete.",
+        "(to @maria) This case has no customer post `999`;",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+
+    let case = bot.case(1);
+    assert_eq!(case["liked"], serde_json::json!(["103"]), "the latest post");
+    let draft = &case["drafts"][0];
+    assert_eq!(draft["state"], "published", "it went out: that stays true");
+    assert_eq!(draft["deleted_by"], "maria");
+    assert!(draft["deleted_at"].is_string(), "{draft}");
+    let audit: Vec<&str> = case["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    for action in ["like", "liked", "delete", "deleted"] {
+        assert!(audit.contains(&action), "{action} not in {audit:?}");
+    }
+
+    // The demo network recorded the reply, the like and the deletion, once each.
+    let journal = bot.journal("demo-published.jsonl");
+    assert_eq!(journal.len(), 3, "{journal:?}");
+    assert_eq!(journal[0]["text"], REPLY);
+    assert_eq!(journal[1]["key"], "act/acme-x/1/like/103");
+    assert_eq!(journal[1]["action"], "like");
+    assert_eq!(journal[1]["post"], "103");
+    assert_eq!(journal[2]["key"], "act/acme-x/1/delete/1.1");
+    assert_eq!(journal[2]["action"], "delete");
+    assert_eq!(journal[2]["draft"], "1.1");
+    assert_eq!(journal[2]["id"], "demo:acme-x/1.1");
+}
+
+#[test]
+fn a_like_the_simulated_network_cannot_do_is_refused_with_what_to_do_instead() {
+    let account = ACCOUNT.replace("simulate = \"x\"", "simulate = \"instagram\"");
+    let bot = Bot::new(
+        &account,
+        &[feed_line(
+            "ig-1",
+            "lena",
+            "ig-post-9",
+            "comment",
+            "Love the new colours! When is teal back?",
+        )],
+    );
+    let out = bot.run_script("wait\n#1 !like\n#1 !repost\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for expected in [
+        "(to @maria) Instagram doesn't let the account like posts from here; answer with `reply` instead.",
+        "(to @maria) Instagram doesn't let the account repost from here;",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(bot.case(1)["liked"].as_array().unwrap().is_empty());
+    assert!(bot.journal("demo-published.jsonl").is_empty());
+}
+
+#[test]
+fn a_like_the_network_refuses_is_reported_to_whoever_asked() {
+    let mut gone: serde_json::Value = serde_json::from_str(&feed_line(
+        "301",
+        "jane",
+        "301",
+        "mention",
+        "@acme never mind",
+    ))
+    .unwrap();
+    gone["trouble"] = serde_json::json!({"refuse": "This post was deleted by its author"});
+    let bot = Bot::new(ACCOUNT, &[gone.to_string()]);
+    let out = bot.run_script("wait\nas lee\n#1 !like\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "#1 │ @lee: couldn't like the customer's post on X: This post was deleted by its author. `like 301` tries again."
+        ),
+        "{stdout}"
+    );
+    assert!(bot.case(1)["liked"].as_array().unwrap().is_empty());
+    assert!(bot.journal("demo-published.jsonl").is_empty());
+}

@@ -131,6 +131,12 @@ pub fn command(parsed: &Parsed) -> Option<Command> {
         "help" => Command::Help {
             command: get("command"),
         },
+        "like" => Command::Like { post: get("post") },
+        "unlike" => Command::Unlike { post: get("post") },
+        "repost" => Command::Repost { post: get("post") },
+        "delete" => Command::Delete {
+            draft: get("draft"),
+        },
         _ => return None,
     })
 }

@@ -24,7 +24,7 @@
 //! [`manifest`]), whose options arrive through [`Specs::from_options`].
 //!
 //! Command files accept three optional keys beyond name/summary/role/args:
-//! `group` (help section: route | answer | finish | info, default route),
+//! `group` (help section: route | answer | network | finish | info, default route),
 //! `takes_case` (default true) and `example` (a realistic line as typed after
 //! `!`, used in error messages and help, and checked to parse at load).
 
@@ -220,9 +220,10 @@ mod tests {
     use super::*;
 
     /// The engine's command names (see the engine's own one-to-one test).
-    const ENGINE_NAMES: [&str; 17] = [
-        "assign", "canned", "claim", "close", "dm", "escalate", "help", "note", "offline",
-        "recall", "reopen", "reply", "retry", "snooze", "status", "tag", "unclaim",
+    const ENGINE_NAMES: [&str; 21] = [
+        "assign", "canned", "claim", "close", "delete", "dm", "escalate", "help", "like", "note",
+        "offline", "recall", "reopen", "reply", "repost", "retry", "snooze", "status", "tag",
+        "unclaim", "unlike",
     ];
 
     fn file(name: &str, body: &str) -> (String, String) {

@@ -651,6 +651,24 @@ mod tests {
             ("status", &[]),
             ("help", &[]),
             ("help reply", &[("command", ArgValue::Word("reply".into()))]),
+            ("like", &[]),
+            (
+                "like 1860000000000000101",
+                &[("post", ArgValue::Word("1860000000000000101".into()))],
+            ),
+            (
+                "unlike at://did:plc:noor42/app.bsky.feed.post/3kq2abcxyz",
+                &[(
+                    "post",
+                    ArgValue::Word("at://did:plc:noor42/app.bsky.feed.post/3kq2abcxyz".into()),
+                )],
+            ),
+            (
+                "repost fb-10228:1791",
+                &[("post", ArgValue::Word("fb-10228:1791".into()))],
+            ),
+            ("delete", &[]),
+            ("delete 12.3", &[("draft", ArgValue::Word("12.3".into()))]),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for (line, expected) in good {

@@ -88,6 +88,8 @@ pub enum Group {
     Route,
     /// Answering the customer (reply, dm, offline, …).
     Answer,
+    /// Acting on the network besides answering (like, repost, delete our reply).
+    Network,
     /// Closing and reopening.
     Finish,
     /// Information (status, help).

@@ -8,10 +8,13 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::{
-    Actor, BOT, Case, CasePost, Draft, DraftKind, DraftState, Escalation, Offline, OfflineChannel,
-    Purpose, Status,
+    ActionKind, Actor, BOT, Case, CasePost, Draft, DraftKind, DraftState, Escalation,
+    NetworkAction, Offline, OfflineChannel, Purpose, Status,
 };
-use super::rules::{check_direct, check_public, check_text};
+use super::rules::{
+    check_delete, check_direct, check_post_action, check_public, check_text, rules_platform,
+    supports,
+};
 use super::{
     Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, Refusal, Transition,
 };
@@ -365,7 +368,114 @@ fn command_step(
         }
         Command::Status => step.answer = Some(Answer::Status),
         Command::Help { command } => step.answer = Some(Answer::Help { command }),
+        // Allowed on closed cases too: liking a thank-you after closing is common.
+        Command::Like { post } => post_action(step, actor, ActionKind::Like, post, ctx)?,
+        Command::Unlike { post } => post_action(step, actor, ActionKind::Unlike, post, ctx)?,
+        Command::Repost { post } => post_action(step, actor, ActionKind::Repost, post, ctx)?,
+        Command::Delete { draft } => delete(step, actor, draft, ctx)?,
     }
+    Ok(())
+}
+
+/// Like, unlike or repost a customer post: the one named, else the latest public post (for
+/// unlike, the latest liked one). The case's liked/reposted sets change only when the
+/// network confirms ([`Outcome::Acted`]).
+fn post_action(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    kind: ActionKind,
+    post: Option<String>,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    let case = &step.case;
+    let account = ctx.config.account(&case.account);
+    let platform = rules_platform(account, case.platform);
+    if !supports(platform, kind) {
+        return Err(Refusal::ActionUnsupported {
+            platform,
+            action: kind.key().to_owned(),
+        });
+    }
+    let target = match &post {
+        Some(id) => case
+            .post(id)
+            .ok_or_else(|| Refusal::UnknownPost { post: id.clone() })?,
+        None => {
+            let liked = (kind == ActionKind::Unlike)
+                .then(|| case.posts.iter().rev().find(|p| case.liked.contains(&p.id)))
+                .flatten();
+            liked
+                .or_else(|| case.latest_post_of(false))
+                .ok_or(Refusal::NothingToLike { case: case.number })?
+        }
+    };
+    check_post_action(case, account, kind, target)?;
+    let id = target.id.clone();
+    match kind {
+        ActionKind::Like if case.liked.contains(&id) => {
+            return Err(Refusal::AlreadyLiked { post: id });
+        }
+        ActionKind::Unlike if !case.liked.contains(&id) => {
+            return Err(Refusal::NotLiked { post: id });
+        }
+        ActionKind::Repost if case.reposted.contains(&id) => {
+            return Err(Refusal::AlreadyReposted { post: id });
+        }
+        _ => {}
+    }
+    let Some(action) = NetworkAction::on_post(kind, id.clone()) else {
+        // Delete targets a draft (see `delete`), never a customer post.
+        return Err(Refusal::UnknownDraft { draft: id });
+    };
+    step.audit(&actor.id, kind.key(), Some(format!("post {id}")));
+    step.effect(Effect::Act {
+        action,
+        by: actor.id.clone(),
+    });
+    Ok(())
+}
+
+/// Delete our published reply: the draft named (`12.3`, or `3` for this case's third),
+/// else the latest one still on the network.
+fn delete(
+    step: &mut Step<'_>,
+    actor: &Actor,
+    draft: Option<String>,
+    ctx: &Ctx<'_>,
+) -> Result<(), Refusal> {
+    let case = &step.case;
+    let account = ctx.config.account(&case.account);
+    let platform = rules_platform(account, case.platform);
+    if !supports(platform, ActionKind::Delete) {
+        return Err(Refusal::ActionUnsupported {
+            platform,
+            action: ActionKind::Delete.key().to_owned(),
+        });
+    }
+    let target = match draft {
+        Some(id) => {
+            let id = if id.bytes().all(|b| b.is_ascii_digit()) {
+                format!("{}.{id}", case.number)
+            } else {
+                id
+            };
+            case.draft(&id).ok_or(Refusal::UnknownDraft { draft: id })?
+        }
+        None => case
+            .drafts
+            .iter()
+            .rev()
+            .find(|d| d.is_live())
+            .ok_or(Refusal::NothingToDelete { case: case.number })?,
+    };
+    check_delete(case, account, target)?;
+    let draft = target.id.clone();
+    let id = target.published_id.clone().unwrap_or_default();
+    step.audit(&actor.id, "delete", Some(format!("draft {draft} ({id})")));
+    step.effect(Effect::Act {
+        action: NetworkAction::Delete { draft, id },
+        by: actor.id.clone(),
+    });
     Ok(())
 }
 
@@ -470,6 +580,8 @@ fn draft(
         published_at: None,
         error: None,
         chat_message: None,
+        deleted_at: None,
+        deleted_by: None,
     });
     let kind_key = match kind {
         DraftKind::Public => "public",
@@ -753,7 +865,81 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
             );
             step.notice(Notice::PublishFailed { draft });
         }
+        Outcome::Acted { action, by } => acted(step, action, by),
+        Outcome::ActFailed { action, by, reason } => {
+            // The network has what was asked (a later attempt went through, or it had been
+            // done all along): a late failure report is history, not news.
+            if already_done(&step.case, &action) {
+                return;
+            }
+            step.audit(
+                BOT,
+                &format!("{} failed", action.key()),
+                Some(format!("{}: {reason}", describe(&action))),
+            );
+            step.notice(Notice::ActFailed { action, by, reason });
+        }
     }
+}
+
+/// The audit's name for an action's target.
+fn describe(action: &NetworkAction) -> String {
+    match action {
+        NetworkAction::Like { post }
+        | NetworkAction::Unlike { post }
+        | NetworkAction::Repost { post } => format!("post {post}"),
+        NetworkAction::Delete { draft, id } => format!("draft {draft} ({id})"),
+    }
+}
+
+/// Whether the case already shows `action` as done.
+fn already_done(case: &Case, action: &NetworkAction) -> bool {
+    match action {
+        NetworkAction::Like { post } => case.liked.contains(post),
+        NetworkAction::Unlike { post } => !case.liked.contains(post),
+        NetworkAction::Repost { post } => case.reposted.contains(post),
+        NetworkAction::Delete { draft, .. } => {
+            case.draft(draft).is_some_and(|d| d.deleted_at.is_some())
+        }
+    }
+}
+
+/// The network confirmed an action: the case records it (once).
+fn acted(step: &mut Step<'_>, action: NetworkAction, by: String) {
+    let known = match &action {
+        NetworkAction::Like { post }
+        | NetworkAction::Unlike { post }
+        | NetworkAction::Repost { post } => step.case.post(post).is_some(),
+        NetworkAction::Delete { draft, .. } => step.case.draft(draft).is_some(),
+    };
+    if !known || already_done(&step.case, &action) {
+        return;
+    }
+    let now = step.now;
+    let c = step.case();
+    let verb = match &action {
+        NetworkAction::Like { post } => {
+            c.liked.insert(post.clone());
+            "liked"
+        }
+        NetworkAction::Unlike { post } => {
+            c.liked.remove(post);
+            "unliked"
+        }
+        NetworkAction::Repost { post } => {
+            c.reposted.insert(post.clone());
+            "reposted"
+        }
+        NetworkAction::Delete { draft, .. } => {
+            if let Some(d) = c.draft_mut(draft) {
+                d.deleted_at = Some(now);
+                d.deleted_by = Some(by.clone());
+            }
+            "deleted"
+        }
+    };
+    step.audit(BOT, verb, Some(format!("{}, for @{by}", describe(&action))));
+    step.notice(Notice::Acted { action, by });
 }
 
 /// The snooze of `case` is over at `now`.
@@ -782,7 +968,10 @@ pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
         Effect::Publish { draft } => case
             .draft(draft)
             .is_some_and(|d| d.state == DraftState::Approved),
-        _ => true,
+        // The network is the truth for likes, reposts and deletions: a repeat is harmless
+        // (publishers make actions idempotent) and the outcome records what happened.
+        Effect::Act { .. } => true,
+        Effect::Card | Effect::Thread { .. } | Effect::ShowDraft { .. } => true,
     }
 }
 

@@ -4,6 +4,8 @@
 //! The store finds the candidate case (the latest case for the post's
 //! conversation key) and the next case number; this module decides. Pure.
 
+use std::collections::BTreeSet;
+
 use chrono::TimeDelta;
 
 use super::apply::{Step, needs_us, reopen};
@@ -82,6 +84,8 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         can_dm: post.can_dm,
         posts: vec![case_post(post, ctx)],
         drafts: Vec::new(),
+        liked: BTreeSet::new(),
+        reposted: BTreeSet::new(),
         opened_at: ctx.now,
         updated_at: ctx.now,
         closed_at: None,

@@ -87,13 +87,30 @@ pub enum Command {
     Help {
         command: Option<String>,
     },
+    /// Like a customer post: the one named, else the latest public one.
+    Like {
+        post: Option<String>,
+    },
+    /// Take back a like: of the post named, else of the latest liked one.
+    Unlike {
+        post: Option<String>,
+    },
+    /// Repost a customer post: the one named, else the latest public one.
+    Repost {
+        post: Option<String>,
+    },
+    /// Delete our published reply from the network: the draft named, else the latest one.
+    Delete {
+        draft: Option<String>,
+    },
 }
 
 impl Command {
     /// Every command name, as in `commands/*.toml`.
-    pub const NAMES: [&'static str; 17] = [
+    pub const NAMES: [&'static str; 21] = [
         "claim", "unclaim", "assign", "reply", "dm", "note", "canned", "escalate", "offline",
-        "close", "reopen", "recall", "retry", "tag", "snooze", "status", "help",
+        "close", "reopen", "recall", "retry", "tag", "snooze", "status", "help", "like", "unlike",
+        "repost", "delete",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -115,6 +132,10 @@ impl Command {
             Command::Snooze { .. } => "snooze",
             Command::Status => "status",
             Command::Help { .. } => "help",
+            Command::Like { .. } => "like",
+            Command::Unlike { .. } => "unlike",
+            Command::Repost { .. } => "repost",
+            Command::Delete { .. } => "delete",
         }
     }
 }
@@ -168,6 +189,14 @@ pub enum Outcome {
     Published { draft: String, id: String },
     /// The network refused the draft for good.
     PublishFailed { draft: String, reason: String },
+    /// The network did the action (or had already done it).
+    Acted { action: NetworkAction, by: String },
+    /// The network refused the action for good.
+    ActFailed {
+        action: NetworkAction,
+        by: String,
+        reason: String,
+    },
 }
 
 /// Work for the dispatcher, written to the outbox with the state change that caused it.
@@ -182,6 +211,8 @@ pub enum Effect {
     ShowDraft { draft: String },
     /// Publish an approved draft to the network. Runs only while the draft is still approved.
     Publish { draft: String },
+    /// Like, unlike, repost or delete on the network, as `by` asked.
+    Act { action: NetworkAction, by: String },
 }
 
 /// Something the thread should be told. Rendered to text by `crate::text`.
@@ -258,6 +289,17 @@ pub enum Notice {
     /// The case closed without its closing-the-loop reply: the network's rules refuse it.
     LoopSkipped {
         refusal: Refusal,
+    },
+    /// The network did what `by` asked.
+    Acted {
+        action: NetworkAction,
+        by: String,
+    },
+    /// The network refused what `by` asked, for good.
+    ActFailed {
+        action: NetworkAction,
+        by: String,
+        reason: String,
     },
 }
 
@@ -374,6 +416,40 @@ pub enum Refusal {
         account: String,
     },
     NothingToAnswer {
+        case: u64,
+    },
+    /// The network (as the account's rules platform) can't do this action, or not on this
+    /// target (a direct message). `action` is the [`ActionKind`] key.
+    ActionUnsupported {
+        platform: Platform,
+        action: String,
+    },
+    /// No customer post of the case has this id.
+    UnknownPost {
+        post: String,
+    },
+    /// The case has no public customer post to like, unlike or repost.
+    NothingToLike {
+        case: u64,
+    },
+    AlreadyLiked {
+        post: String,
+    },
+    NotLiked {
+        post: String,
+    },
+    AlreadyReposted {
+        post: String,
+    },
+    /// The draft never went out, so there is nothing on the network to delete.
+    NotPublished {
+        draft: String,
+    },
+    AlreadyDeleted {
+        draft: String,
+    },
+    /// The case has no published reply left to delete.
+    NothingToDelete {
         case: u64,
     },
 }

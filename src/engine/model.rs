@@ -362,6 +362,110 @@ pub struct Draft {
     pub error: Option<String>,
     /// The chat message that shows the draft (reactions on it decide it).
     pub chat_message: Option<String>,
+    /// When the published reply was deleted from the network (it stays `Published`: it went out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Who asked for the deletion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<String>,
+}
+
+impl Draft {
+    /// Published and still on the network.
+    pub fn is_live(&self) -> bool {
+        self.state == DraftState::Published && self.deleted_at.is_none()
+    }
+}
+
+/// The kinds of [`NetworkAction`], for the rules that say which network allows what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Like,
+    Unlike,
+    Repost,
+    Delete,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 4] = [
+        ActionKind::Like,
+        ActionKind::Unlike,
+        ActionKind::Repost,
+        ActionKind::Delete,
+    ];
+
+    /// The command and JSON spelling: `like`, `unlike`, `repost`, `delete`.
+    pub fn key(self) -> &'static str {
+        match self {
+            ActionKind::Like => "like",
+            ActionKind::Unlike => "unlike",
+            ActionKind::Repost => "repost",
+            ActionKind::Delete => "delete",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        ActionKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// Something done on the network besides publishing a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum NetworkAction {
+    /// Like (favourite) a customer post of the case.
+    Like {
+        post: String,
+    },
+    Unlike {
+        post: String,
+    },
+    /// Repost (retweet, boost) a customer post.
+    Repost {
+        post: String,
+    },
+    /// Delete our own published reply: the draft and the network id it was published as.
+    Delete {
+        draft: String,
+        id: String,
+    },
+}
+
+impl NetworkAction {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            NetworkAction::Like { .. } => ActionKind::Like,
+            NetworkAction::Unlike { .. } => ActionKind::Unlike,
+            NetworkAction::Repost { .. } => ActionKind::Repost,
+            NetworkAction::Delete { .. } => ActionKind::Delete,
+        }
+    }
+
+    /// The like, unlike or repost of customer post `post`; `None` for a delete (of a draft).
+    pub fn on_post(kind: ActionKind, post: String) -> Option<NetworkAction> {
+        match kind {
+            ActionKind::Like => Some(NetworkAction::Like { post }),
+            ActionKind::Unlike => Some(NetworkAction::Unlike { post }),
+            ActionKind::Repost => Some(NetworkAction::Repost { post }),
+            ActionKind::Delete => None,
+        }
+    }
+
+    /// `like`, `unlike`, `repost` or `delete`.
+    pub fn key(&self) -> &'static str {
+        self.kind().key()
+    }
+
+    /// What the action is about: the customer post, or for a delete our draft.
+    pub fn target(&self) -> &str {
+        match self {
+            NetworkAction::Like { post }
+            | NetworkAction::Unlike { post }
+            | NetworkAction::Repost { post } => post,
+            NetworkAction::Delete { draft, .. } => draft,
+        }
+    }
 }
 
 /// The chat thread a case lives in.
@@ -395,6 +499,12 @@ pub struct Case {
     pub can_dm: CanDm,
     pub posts: Vec<CasePost>,
     pub drafts: Vec<Draft>,
+    /// Customer posts the account likes (as the network confirmed).
+    #[serde(default)]
+    pub liked: BTreeSet<String>,
+    /// Customer posts the account reposted (as the network confirmed).
+    #[serde(default)]
+    pub reposted: BTreeSet<String>,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -419,6 +529,10 @@ impl Case {
             .iter()
             .rev()
             .find(|p| p.kind.is_direct() == direct)
+    }
+
+    pub fn post(&self, id: &str) -> Option<&CasePost> {
+        self.posts.iter().find(|p| p.id == id)
     }
 
     pub fn has_published(&self) -> bool {

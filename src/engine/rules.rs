@@ -9,7 +9,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::model::{CanDm, Case, CasePost, DraftKind, DraftState, Platform, PostKind};
+use super::model::{
+    ActionKind, CanDm, Case, CasePost, Draft, DraftKind, DraftState, Platform, PostKind,
+};
 use super::{Lookup, Refusal, twitter_text};
 use crate::config::AccountConfig;
 
@@ -229,9 +231,106 @@ pub fn check_public(
     }
 }
 
+/// Whether the network lets the brand account do `action` at all (on public posts and
+/// public replies; see [`check_post_action`] and [`check_delete`] for direct messages).
+///
+/// X, Mastodon and Bluesky like, unlike, repost and delete; Facebook pages like, unlike and
+/// delete their comment replies but cannot share; Instagram only deletes its comment
+/// replies; a webhook or the demo network as itself does none of it.
+pub fn supports(platform: Platform, action: ActionKind) -> bool {
+    match platform {
+        Platform::X | Platform::Mastodon | Platform::Bluesky => true,
+        Platform::Facebook => action != ActionKind::Repost,
+        Platform::Instagram => action == ActionKind::Delete,
+        Platform::Webhook | Platform::Demo => false,
+    }
+}
+
+/// Whether a published draft of `kind` can be deleted: public replies wherever deleting is
+/// supported; a direct message only on Mastodon, where it is a status like any other (X and
+/// Messenger cannot unsend a message for the recipient).
+pub fn can_delete(platform: Platform, kind: DraftKind) -> bool {
+    supports(platform, ActionKind::Delete)
+        && (kind == DraftKind::Public || platform == Platform::Mastodon)
+}
+
+fn unsupported(platform: Platform, action: ActionKind) -> Refusal {
+    Refusal::ActionUnsupported {
+        platform,
+        action: action.key().to_owned(),
+    }
+}
+
+/// Checks the network allows `action` (like, unlike, repost) on the customer post `target`:
+/// only public posts can be liked or reposted.
+pub fn check_post_action(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    action: ActionKind,
+    target: &CasePost,
+) -> Result<(), Refusal> {
+    let platform = rules_platform(account, case.platform);
+    if !supports(platform, action) || target.kind.is_direct() {
+        return Err(unsupported(platform, action));
+    }
+    Ok(())
+}
+
+/// Checks the network lets us delete `draft`, which went out and is still there.
+pub fn check_delete(
+    case: &Case,
+    account: Option<&AccountConfig>,
+    draft: &Draft,
+) -> Result<(), Refusal> {
+    if draft.deleted_at.is_some() {
+        return Err(Refusal::AlreadyDeleted {
+            draft: draft.id.clone(),
+        });
+    }
+    if draft.state != DraftState::Published || draft.published_id.is_none() {
+        return Err(Refusal::NotPublished {
+            draft: draft.id.clone(),
+        });
+    }
+    let platform = rules_platform(account, case.platform);
+    if !can_delete(platform, draft.kind) {
+        return Err(unsupported(platform, ActionKind::Delete));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_support_per_platform() {
+        use ActionKind::{Delete, Like, Repost, Unlike};
+        let table = [
+            (Platform::X, [true, true, true, true]),
+            (Platform::Mastodon, [true, true, true, true]),
+            (Platform::Bluesky, [true, true, true, true]),
+            (Platform::Facebook, [true, true, false, true]),
+            (Platform::Instagram, [false, false, false, true]),
+            (Platform::Webhook, [false, false, false, false]),
+            (Platform::Demo, [false, false, false, false]),
+        ];
+        for (platform, want) in table {
+            let got = [Like, Unlike, Repost, Delete].map(|a| supports(platform, a));
+            assert_eq!(got, want, "{platform}");
+        }
+        for platform in [
+            Platform::X,
+            Platform::Facebook,
+            Platform::Instagram,
+            Platform::Bluesky,
+        ] {
+            assert!(can_delete(platform, DraftKind::Public), "{platform}");
+            assert!(!can_delete(platform, DraftKind::Direct), "{platform}");
+        }
+        assert!(can_delete(Platform::Mastodon, DraftKind::Direct));
+        assert!(!can_delete(Platform::Webhook, DraftKind::Public));
+    }
 
     #[test]
     fn mastodon_counts_urls_as_23() {

@@ -3,12 +3,15 @@
 //! - `table`: (state, input, actor) → (state, effects, audit) or the exact refusal, for every
 //!   command, reaction, outcome, sweep and reply rule, run as one data table.
 //! - `ingest`: opening, joining, reopening, routing and SLA due times.
+//! - `actions`: table rows for like, unlike, repost and delete and their outcomes, and the
+//!   stored shapes they add.
 //! - `props`: property tests of the workflow's invariants over random input sequences.
 //!
 //! This module holds what they share: configs built from TOML (demo accounts simulating every
 //! network), a fake [`Lookup`], and makers of posts, actors and cases in every status.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod actions;
 mod ingest;
 mod props;
 mod reply_rules;
@@ -561,12 +564,14 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
     TooLong, InvalidCharacters, DuplicateText, DmNotAllowed, DmUnsupported, WindowClosed,
     PrivateReplyUsed, UnknownCanned, NoPendingDraft, NoFailedDraft, DraftsPending, UnknownDraft,
     SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeOutOfRange, UnknownAccount, NothingToAnswer,
+    ActionUnsupported, UnknownPost, NothingToLike, AlreadyLiked, NotLiked, AlreadyReposted,
+    NotPublished, AlreadyDeleted, NothingToDelete,
 );
 
 variant_names!(notice_name, ALL_NOTICES, Notice:
     CustomerPost, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
     Withdrawn, Recalled, Published, PublishFailed, MovedOffline, Closed, Tagged, Snoozed,
-    SnoozeOver, SlaBreached, LoopSkipped,
+    SnoozeOver, SlaBreached, LoopSkipped, Acted, ActFailed,
 );
 
 #[test]

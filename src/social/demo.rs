@@ -6,7 +6,9 @@
 //! position in the feed with each ingested post, so a restart neither loses
 //! nor repeats posts. The publisher writes to a journal in the data dir
 //! (`demo-published.jsonl`) keyed by draft: a retried publication finds the
-//! earlier one, as a real network lookup would.
+//! earlier one, as a real network lookup would. Likes, unlikes, reposts and
+//! deletions go to the same journal, keyed by account, case, action and target,
+//! so a repeated action is recorded once.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,10 +19,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::{PublishRequest, Publisher};
+use super::{ActRequest, PublishRequest, Publisher};
 use crate::config::{AccountConfig, DemoSource};
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{Author, CanDm, Platform, PostKind, SocialPost};
+use crate::engine::{Author, CanDm, NetworkAction, Platform, PostKind, SocialPost};
 use crate::journal::Journal;
 use crate::service::Service;
 
@@ -52,7 +54,8 @@ pub struct FeedPost {
     pub trouble: Option<Trouble>,
 }
 
-/// Simulated network trouble for replies to one post.
+/// Simulated network trouble for replies to one post (and likes, reposts of it, and
+/// deletions of our replies to it).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trouble {
@@ -192,8 +195,8 @@ impl DemoPublisher {
         }
     }
 
-    fn trouble(&self, key: &str, request: &PublishRequest) -> Result<(), DeliveryError> {
-        match self.trouble.get(&request.in_reply_to) {
+    fn trouble(&self, key: &str, post: &str) -> Result<(), DeliveryError> {
+        match self.trouble.get(post) {
             None => Ok(()),
             Some(Trouble::Refuse(reason)) => Err(DeliveryError::permanent(reason.clone())),
             Some(Trouble::Flaky(times)) => {
@@ -219,7 +222,7 @@ impl Publisher for DemoPublisher {
         request: &'a PublishRequest,
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
-            self.trouble(key, request)?;
+            self.trouble(key, &request.in_reply_to)?;
             let id = format!("demo:{key}");
             let record = json!({
                 "id": id,
@@ -252,9 +255,55 @@ impl Publisher for DemoPublisher {
                 .and_then(|v| v["id"].as_str().map(str::to_owned)))
         })
     }
+
+    fn act<'a>(&'a self, request: &'a ActRequest) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let key = act_key(request);
+            if let Some(post) = self.acted_on(request) {
+                self.trouble(&key, &post)?;
+            }
+            let mut record = serde_json::to_value(&request.action)
+                .map_err(|e| DeliveryError::permanent(format!("demo network: {e}")))?;
+            record["account"] = json!(request.account);
+            record["case"] = json!(request.case);
+            record["at"] = json!(Utc::now().to_rfc3339());
+            self.journal
+                .record(&key, record)
+                .map_err(|e| DeliveryError::retryable(format!("demo journal: {e}")))?;
+            Ok(())
+        })
+    }
+}
+
+/// The journal key of a network action: one record per account, case, action and target.
+pub fn act_key(request: &ActRequest) -> String {
+    format!(
+        "act/{}/{}/{}/{}",
+        request.account,
+        request.case,
+        request.action.key(),
+        request.action.target()
+    )
+}
+
+impl DemoPublisher {
+    /// The customer post an action is about: the post itself, or for a deletion the post
+    /// our reply answered (as this journal recorded its publication).
+    fn acted_on(&self, request: &ActRequest) -> Option<String> {
+        match &request.action {
+            NetworkAction::Like { post }
+            | NetworkAction::Unlike { post }
+            | NetworkAction::Repost { post } => Some(post.clone()),
+            NetworkAction::Delete { draft, .. } => self
+                .journal
+                .get(&format!("{}/{draft}", request.account))
+                .and_then(|v| v["in_reply_to"].as_str().map(str::to_owned)),
+        }
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -279,6 +328,63 @@ mod tests {
             posts.iter().any(|p| p.conversation.is_some()),
             "follow-ups in the same conversation"
         );
+    }
+
+    #[tokio::test]
+    async fn actions_are_journaled_once_and_honour_the_feed_trouble() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = dir.path().join("feed.jsonl");
+        std::fs::write(
+            &feed,
+            concat!(
+                "{\"id\":\"p1\",\"kind\":\"mention\",\"author\":{\"id\":\"1\",\"handle\":\"h\"},\"text\":\"t\"}\n",
+                "{\"id\":\"p2\",\"kind\":\"mention\",\"author\":{\"id\":\"1\",\"handle\":\"h\"},\"text\":\"t\",\"trouble\":{\"refuse\":\"gone\"}}\n",
+            ),
+        )
+        .unwrap();
+        let journal = DemoPublisher::open(dir.path()).unwrap();
+        let demo = DemoSource {
+            platform: Platform::X,
+            pace: std::time::Duration::ZERO,
+            feed: Some(feed),
+        };
+        let publisher = DemoPublisher::new(Arc::clone(&journal), &demo);
+        let request = |action| ActRequest {
+            account: "a".to_owned(),
+            case: 3,
+            action,
+        };
+        let like = request(NetworkAction::Like {
+            post: "p1".to_owned(),
+        });
+        publisher.act(&like).await.unwrap();
+        publisher.act(&like).await.unwrap();
+        assert_eq!(journal.len(), 1, "a repeated like is recorded once");
+        let record = journal.get("act/a/3/like/p1").unwrap();
+        assert_eq!(
+            (&record["action"], &record["post"]),
+            (&json!("like"), &json!("p1"))
+        );
+
+        let refused = publisher
+            .act(&request(NetworkAction::Repost {
+                post: "p2".to_owned(),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(refused, DeliveryError::permanent("gone"));
+
+        // Deleting our reply to the troubled post is refused too: the journal knows what the
+        // reply answered (as a publication records it).
+        journal
+            .record("a/3.1", json!({"id": "demo:a/3.1", "in_reply_to": "p2"}))
+            .unwrap();
+        let delete = request(NetworkAction::Delete {
+            draft: "3.1".to_owned(),
+            id: "demo:a/3.1".to_owned(),
+        });
+        assert!(publisher.act(&delete).await.is_err());
+        assert_eq!(journal.len(), 2, "nothing recorded for refused actions");
     }
 
     #[test]

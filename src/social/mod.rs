@@ -14,7 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{Author, Case, DraftKind};
+use crate::engine::{Author, Case, DraftKind, NetworkAction};
 
 /// What a publisher needs to send one draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,14 @@ impl PublishRequest {
     }
 }
 
+/// What a publisher needs to perform one network action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActRequest {
+    pub account: String,
+    pub case: u64,
+    pub action: NetworkAction,
+}
+
 /// Sends replies to a network as the brand account.
 pub trait Publisher: Send + Sync + 'static {
     /// Publishes; returns the network's id for the new post or message.
@@ -74,6 +82,9 @@ pub trait Publisher: Send + Sync + 'static {
         key: &'a str,
         request: &'a PublishRequest,
     ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>>;
+    /// Performs a like, unlike, repost or delete. Must be idempotent: repeating an action that
+    /// already happened (after a crash) succeeds without doing it twice.
+    fn act<'a>(&'a self, request: &'a ActRequest) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
 /// The publishers of all configured accounts, by account id.

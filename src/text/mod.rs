@@ -15,10 +15,10 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::engine::rules::Unit;
+use crate::engine::rules::{self, Unit};
 use crate::engine::{
-    Answer, BOT, CUSTOMER, Case, Draft, DraftKind, DraftState, Notice, OfflineChannel, Permission,
-    Platform, Purpose, Refusal, Status,
+    ActionKind, Answer, BOT, CUSTOMER, Case, Draft, DraftKind, DraftState, NetworkAction, Notice,
+    OfflineChannel, Permission, Platform, Purpose, Refusal, Status,
 };
 
 /// Default customer-facing templates (each can be overridden per account in bot.toml).
@@ -207,6 +207,18 @@ pub fn draft(
 
 /// A thread notice.
 pub fn notice(case: &Case, notice: &Notice, mention: Mention<'_>) -> String {
+    notice_on(case, notice, None, mention)
+}
+
+/// A thread notice, naming the network as `simulated` (what a demo account simulates)
+/// where given, else as the case's own platform.
+pub fn notice_on(
+    case: &Case,
+    notice: &Notice,
+    simulated: Option<Platform>,
+    mention: Mention<'_>,
+) -> String {
+    let network = platform_name(simulated.unwrap_or(case.platform));
     let draft_author = |id: &str| {
         case.draft(id)
             .map(|d| mention(&d.author))
@@ -333,6 +345,37 @@ pub fn notice(case: &Case, notice: &Notice, mention: Mention<'_>) -> String {
             "No closing-the-loop reply was drafted: {}",
             refusal(why, mention)
         ),
+        Notice::Acted { action, by } => {
+            let target = action_target(case, action);
+            let by = who(by, mention);
+            match action {
+                NetworkAction::Like { .. } => format!("❤️ Liked {target} (by {by})."),
+                NetworkAction::Unlike { .. } => {
+                    format!("🤍 Took back our like of {target} (by {by}).")
+                }
+                NetworkAction::Repost { .. } => {
+                    format!("🔁 Reposted {target} on {network} (by {by}).")
+                }
+                NetworkAction::Delete { .. } => {
+                    format!("🗑️ Deleted {target} from {network} (by {by}).")
+                }
+            }
+        }
+        Notice::ActFailed { action, by, reason } => {
+            let target = action_target(case, action);
+            let (verb, place) = match action.kind() {
+                ActionKind::Like => ("like", "on"),
+                ActionKind::Unlike => ("take back our like of", "on"),
+                ActionKind::Repost => ("repost", "on"),
+                ActionKind::Delete => ("delete", "from"),
+            };
+            format!(
+                "{}: couldn't {verb} {target} {place} {network}: {reason}. `{} {}` tries again.",
+                who(by, mention),
+                action.key(),
+                action.target()
+            )
+        }
         Notice::SlaBreached => {
             let owner = case
                 .assignee
@@ -343,6 +386,57 @@ pub fn notice(case: &Case, notice: &Notice, mention: Mention<'_>) -> String {
                 case.number
             )
         }
+    }
+}
+
+/// What an action was about, as a notice names it: "the customer's post" (their latest
+/// public one), "the customer's post 123" (another), "our reply 12.3".
+fn action_target(case: &Case, action: &NetworkAction) -> String {
+    match action {
+        NetworkAction::Like { post }
+        | NetworkAction::Unlike { post }
+        | NetworkAction::Repost { post } => {
+            if case.latest_post_of(false).is_some_and(|p| p.id == *post) {
+                "the customer's post".to_owned()
+            } else {
+                format!("the customer's post {post}")
+            }
+        }
+        NetworkAction::Delete { draft, .. } => match case.draft(draft).map(|d| d.kind) {
+            Some(DraftKind::Direct) => format!("our direct message {draft}"),
+            _ => format!("our reply {draft}"),
+        },
+    }
+}
+
+/// What to do instead when a network can't do `action`: at all, or (where it can) not on a
+/// direct message.
+fn action_unsupported(platform: Platform, action: &str) -> String {
+    let name = platform_name(platform);
+    let Some(kind) = ActionKind::from_key(action) else {
+        return format!("{name} can't `{action}` from here.");
+    };
+    // Where the network does this at all, the refusal is about the target: a direct message.
+    let on_direct = rules::supports(platform, kind);
+    match (kind, on_direct) {
+        (ActionKind::Like | ActionKind::Unlike, true) => format!(
+            "{name} can't like a direct message, only public posts; name a public post of the case (`{action} <post>`), or answer with `reply`."
+        ),
+        (ActionKind::Repost, true) => format!(
+            "{name} can't repost a direct message, only public posts; name a public post of the case (`repost <post>`)."
+        ),
+        (ActionKind::Delete, true) => format!(
+            "{name} can't take back a direct message once it is sent: the customer keeps it. Send a correction with `dm`."
+        ),
+        (ActionKind::Like | ActionKind::Unlike, false) => format!(
+            "{name} doesn't let the account like posts from here; answer with `reply` instead."
+        ),
+        (ActionKind::Repost, false) => format!(
+            "{name} doesn't let the account repost from here; answer with `reply`, or share the post in the {name} app."
+        ),
+        (ActionKind::Delete, false) => format!(
+            "{name} doesn't let us delete a published reply from here; post a correction with `reply`, or remove it in the {name} app."
+        ),
     }
 }
 
@@ -493,6 +587,31 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
             format!("Account `{account}` is no longer in bot.toml, so nothing can be sent from it.")
         }
         Refusal::NothingToAnswer { case } => format!("#{case} has no customer post to answer."),
+        Refusal::ActionUnsupported { platform, action } => action_unsupported(*platform, action),
+        Refusal::UnknownPost { post } => format!(
+            "This case has no customer post `{post}`; leave the id out to use the customer's latest public post."
+        ),
+        Refusal::NothingToLike { case } => format!(
+            "#{case} has no public customer post: direct messages can't be liked or reposted."
+        ),
+        Refusal::AlreadyLiked { post } => {
+            format!("The customer's post {post} is already liked; `unlike {post}` takes it back.")
+        }
+        Refusal::NotLiked { post } => {
+            format!("The customer's post {post} isn't liked, so there is no like to take back.")
+        }
+        Refusal::AlreadyReposted { post } => {
+            format!("The customer's post {post} is already reposted.")
+        }
+        Refusal::NotPublished { draft } => format!(
+            "Draft {draft} was never published, so there is nothing to delete; a draft still waiting for approval can be `recall`ed."
+        ),
+        Refusal::AlreadyDeleted { draft } => {
+            format!("Draft {draft} is already deleted from the network.")
+        }
+        Refusal::NothingToDelete { case } => {
+            format!("#{case} has no published reply left to delete.")
+        }
     }
 }
 

@@ -170,6 +170,7 @@ pub fn group_heading(group: Group) -> &'static str {
     match group {
         Group::Route => "Owning and routing the case",
         Group::Answer => "Answering the customer",
+        Group::Network => "On the network",
         Group::Finish => "Closing",
         Group::Info => "Information",
     }
@@ -271,6 +272,12 @@ Answering the customer:
 `recall` — Withdraw your own draft before it is approved and sent
 `reply <text>` — Draft a public answer to the customer's latest post (a DM is answered by DM)
 `retry` — Publish again a draft that failed to send
+
+On the network:
+`delete [draft]` — Delete our published reply from the network: the latest, or the draft named
+`like [post]` — Like the customer's latest public post, or the one named, on its network
+`repost [post]` — Repost (retweet, boost) the customer's latest public post, or the one named
+`unlike [post]` — Take back a like: of the post named, or of the latest post we liked
 
 Closing:
 `close [note]` — Close the case, with an optional closing note

@@ -6,7 +6,8 @@
 //! outbox; one at a time is started, and only if its draft is still approved when it starts;
 //! its result (published, or failed for good) is reported later, possibly after the case moved
 //! on. A publication that failed for good may also be reported late for any draft that was ever
-//! queued (the dispatcher gives up on retries after checking the draft).
+//! queued (the dispatcher gives up on retries after checking the draft). Network actions
+//! (like, unlike, repost, delete) queue up too and are reported done or failed, sometimes twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -86,6 +87,11 @@ enum Op {
     Post {
         post: usize,
     },
+    /// The dispatcher performs the oldest queued network action (reporting it twice, maybe).
+    Act {
+        ok: bool,
+        twice: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -103,14 +109,18 @@ fn op() -> impl Strategy<Value = Op> {
         2 => prop_oneof![Just(1i64), Just(30), Just(5 * 60), Just(26 * 60), Just(80 * 60)]
             .prop_map(|minutes| Op::Wait { minutes }),
         2 => (0..POOL).prop_map(|post| Op::Post { post }),
+        2 => (prop::bool::weighted(0.8), prop::bool::weighted(0.2))
+            .prop_map(|(ok, twice)| Op::Act { ok, twice }),
     ]
 }
 
 /// Number of command choices (replies are weighted up).
-const COMMANDS: usize = 21;
+const COMMANDS: usize = 25;
 
 fn command(index: usize, arg: usize) -> Command {
     let text = || TEXTS[arg % TEXTS.len()].to_owned();
+    // A post of the pool (or `p0`, unknown), or the default target.
+    let post = || (!arg.is_multiple_of(3)).then(|| format!("p{}", arg % (POOL + 1)));
     match index {
         0 => Command::Claim,
         1 => Command::Unclaim,
@@ -150,7 +160,14 @@ fn command(index: usize, arg: usize) -> Command {
             duration: Duration::from_secs([30, 600, 7200][arg % 3]),
         },
         19 => Command::Status,
-        _ => Command::Help { command: None },
+        20 => Command::Help { command: None },
+        21 => Command::Like { post: post() },
+        22 => Command::Unlike { post: post() },
+        23 => Command::Repost { post: post() },
+        _ => Command::Delete {
+            // A draft by its number in the case (`0` is unknown), or the default target.
+            draft: (!arg.is_multiple_of(3)).then(|| format!("{}", arg % 4)),
+        },
     }
 }
 
@@ -194,6 +211,8 @@ struct World {
     queued: HashSet<String>,
     /// Successful publications per draft, as the network saw them.
     network: HashMap<String, u32>,
+    /// Queued network actions: case, action, who asked.
+    acts: VecDeque<(u64, NetworkAction, String)>,
     log: Vec<String>,
 }
 
@@ -213,6 +232,7 @@ impl World {
             running: None,
             queued: HashSet::new(),
             network: HashMap::new(),
+            acts: VecDeque::new(),
             log: Vec::new(),
         };
         world.post(0);
@@ -368,6 +388,32 @@ impl World {
                     self.apply(number, Input::Sweep);
                 }
             }
+            Op::Act { ok, twice } => {
+                if let Some((number, action, by)) = self.acts.pop_front() {
+                    let outcome = if ok {
+                        Outcome::Acted { action, by }
+                    } else {
+                        Outcome::ActFailed {
+                            action,
+                            by,
+                            reason: "refused".to_owned(),
+                        }
+                    };
+                    self.apply(number, Input::Outcome(outcome.clone()));
+                    if twice {
+                        let before = self.cases[&number].clone();
+                        let t = apply(&before, Input::Outcome(outcome.clone()), &self.ctx())
+                            .unwrap_or_else(|r| self.fail(format!("{outcome:?} refused: {r:?}")));
+                        if ok {
+                            self.ensure(t.is_noop(&before), || {
+                                format!("{outcome:?} reported again changed the case: {t:?}")
+                            });
+                        }
+                        self.check_step(&before, &t, Some(&Input::Outcome(outcome)));
+                        self.commit(t);
+                    }
+                }
+            }
             Op::Wait { minutes } => self.now += TimeDelta::minutes(minutes),
             Op::Post { post } => self.post(post),
         }
@@ -436,9 +482,15 @@ impl World {
     fn commit(&mut self, t: Transition) {
         let number = t.case.number;
         for effect in &t.effects {
-            if let Effect::Publish { draft } = effect {
-                self.outbox.push_back((number, draft.clone()));
-                self.queued.insert(draft.clone());
+            match effect {
+                Effect::Publish { draft } => {
+                    self.outbox.push_back((number, draft.clone()));
+                    self.queued.insert(draft.clone());
+                }
+                Effect::Act { action, by } => {
+                    self.acts.push_back((number, action.clone(), by.clone()));
+                }
+                _ => {}
             }
         }
         // What the store indexes for X's duplicate rule.
@@ -524,6 +576,26 @@ impl World {
         self.ensure(posts.len() == c.posts.len(), || {
             format!("#{n}: a post is in twice")
         });
+        // Only the case's own public posts are liked or reposted.
+        for id in c.liked.iter().chain(&c.reposted) {
+            self.ensure(c.post(id).is_some_and(|p| !p.kind.is_direct()), || {
+                format!("#{n}: {id} liked or reposted but no public post of the case")
+            });
+        }
+        // Only a published reply is deleted, and we know who asked.
+        for d in &c.drafts {
+            if d.deleted_at.is_some() {
+                self.ensure(
+                    d.state == DraftState::Published && d.deleted_by.is_some(),
+                    || {
+                        format!(
+                            "deleted draft {} is {:?} by {:?}",
+                            d.id, d.state, d.deleted_by
+                        )
+                    },
+                );
+            }
+        }
     }
 
     /// Invariants of one step from `before` to `t` (`input` is None for an ingest).
@@ -570,6 +642,42 @@ impl World {
                 }),
                 || format!("published draft {} changed: {a:?}", b.id),
             );
+        }
+        // The network is the truth: only its confirmation changes likes, reposts, deletions.
+        let confirmed = matches!(input, Some(Input::Outcome(Outcome::Acted { .. })));
+        let deletions = |c: &Case| -> Vec<Option<DateTime<Utc>>> {
+            c.drafts.iter().map(|d| d.deleted_at).collect()
+        };
+        if !confirmed {
+            self.ensure(
+                after.liked == before.liked
+                    && after.reposted == before.reposted
+                    && deletions(after).get(..before.drafts.len()) == Some(&deletions(before)[..]),
+                || format!("{input:?} changed likes, reposts or deletions"),
+            );
+        }
+        // A repost and a deletion are never undone.
+        self.ensure(after.reposted.is_superset(&before.reposted), || {
+            "a repost vanished".to_owned()
+        });
+        // Every accepted action command queues exactly one action.
+        if let Some(Input::Command {
+            command:
+                Command::Like { .. }
+                | Command::Unlike { .. }
+                | Command::Repost { .. }
+                | Command::Delete { .. },
+            ..
+        }) = input
+        {
+            let acts = t
+                .effects
+                .iter()
+                .filter(|e| matches!(e, Effect::Act { .. }))
+                .count();
+            self.ensure(acts == 1 && t.audit.len() == 1, || {
+                format!("{input:?} queued {acts} actions, audit {:?}", t.audit)
+            });
         }
         // Drafts are never lost.
         self.ensure(after.drafts.len() >= before.drafts.len(), || {

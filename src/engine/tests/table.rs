@@ -295,6 +295,7 @@ pub(super) fn rows() -> Vec<Row> {
     rows.extend(outcomes());
     rows.extend(sweeps());
     rows.extend(super::reply_rules::rows());
+    rows.extend(super::actions::rows());
     rows
 }
 
@@ -1842,8 +1843,10 @@ fn table_covers_every_kind_of_input_and_outcome() {
             Input::Outcome(Outcome::DraftShown { .. }) => "draft shown",
             Input::Outcome(Outcome::Published { .. }) => "published",
             Input::Outcome(Outcome::PublishFailed { .. }) => "publish failed",
+            Input::Outcome(Outcome::Acted { .. }) => "acted",
+            Input::Outcome(Outcome::ActFailed { .. }) => "act failed",
             Input::Sweep => "sweep",
         });
     }
-    assert_eq!(seen.len(), 9, "{seen:?}");
+    assert_eq!(seen.len(), 11, "{seen:?}");
 }
