@@ -80,7 +80,10 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                     x::Client::new(account, service.store().clone())
                         .with_context(|| format!("accounts `{}`: X client", account.id))?,
                 );
-                networks.insert(&account.id, Arc::new(x::XPublisher::new(Arc::clone(&client))));
+                networks.insert(
+                    &account.id,
+                    Arc::new(x::XPublisher::new(Arc::clone(&client))),
+                );
                 if let Some(webhook) = account.x().and_then(|x| x.webhook.as_ref()) {
                     x_hooks.insert(
                         account.id.clone(),

@@ -284,11 +284,33 @@ fn what_this_build_cannot_do_is_refused() {
     one_problem(
         &MINIMAL.replace(
             "network = \"demo\"\nsimulate = \"x\"\n",
-            "network = \"x\"\n",
+            "network = \"mastodon\"\n",
         ),
         "accounts[0].network",
         "has no connector in this build yet",
     );
+}
+
+#[test]
+fn an_x_account_without_credentials_names_the_key_and_never_echoes_a_secret() {
+    let line = one_problem(
+        &MINIMAL.replace(
+            "network = \"demo\"\nsimulate = \"x\"\n",
+            "network = \"x\"\n",
+        ),
+        "accounts[0].auth",
+        "is required for X accounts",
+    );
+    assert!(line.contains("oauth2") && line.contains("oauth1"), "{line}");
+    let line = one_problem(
+        &MINIMAL.replace(
+            "network = \"demo\"\nsimulate = \"x\"\n",
+            "network = \"x\"\nauth = { kind = \"oauth2\", access_token = \"sekrit-access\", refresh_token = \"sekrit-refresh\" }\n",
+        ),
+        "accounts[0].auth.client_id",
+        "is required",
+    );
+    assert!(!line.contains("sekrit"), "{line}");
 }
 
 #[test]

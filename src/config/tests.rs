@@ -536,7 +536,9 @@ fn unavailable_chat_and_networks() {
     );
     assert_problems(
         "[[accounts]]\nid = \"a\"\nnetwork = \"facebook\"",
-        &["accounts[0].network: `facebook` has no connector in this build yet (available: x, demo)"],
+        &[
+            "accounts[0].network: `facebook` has no connector in this build yet (available: x, demo)",
+        ],
     );
 }
 
@@ -1091,7 +1093,9 @@ fn x_account_problems_name_the_key() {
     };
     check(
         "[[accounts]]\nid = \"a\"\nnetwork = \"x\"",
-        &["accounts[0].auth: is required for X accounts: { kind = \"oauth2\", access_token, refresh_token, client_id } or { kind = \"oauth1\", consumer_key, consumer_secret, access_token, access_token_secret }"],
+        &[
+            "accounts[0].auth: is required for X accounts: { kind = \"oauth2\", access_token, refresh_token, client_id } or { kind = \"oauth1\", consumer_key, consumer_secret, access_token, access_token_secret }",
+        ],
     );
     check(
         "[[accounts]]\nid = \"a\"\nnetwork = \"x\"\nauth = { kind = \"oauth2\", access_token = \"${X_ACCESS}\", consumer_key = \"k\" }\nwebhook = {}\npoll_interval = \"500ms\"\nuser_id = \"@acme\"",

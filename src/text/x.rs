@@ -6,6 +6,9 @@
 
 use crate::social::x::wire::XError;
 
+/// The handle `reason` names when the customer is not known (network actions).
+pub const ANYONE: &str = "the customer";
+
 /// Why X refused, as one sentence telling the agent what to do. `handle` is the
 /// customer's handle (without `@`).
 pub fn reason(error: &XError, handle: &str) -> String {
@@ -65,7 +68,9 @@ fn or_forbidden(detail: &str) -> &str {
 /// X could not be reached, or answered something unreadable; the attempt is repeated (after
 /// checking whether it went through).
 pub fn unreachable(detail: &str) -> String {
-    format!("X could not be reached or answered unclearly ({detail}); carebridge checks and tries again.")
+    format!(
+        "X could not be reached or answered unclearly ({detail}); carebridge checks and tries again."
+    )
 }
 
 pub fn token_revoked(account: &str) -> String {

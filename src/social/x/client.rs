@@ -30,6 +30,8 @@ use crate::text;
 
 /// X answers well within this; a hung connection must not stall a poll or a publish forever.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The youngest `start_time` X accepts.
+const START_TIME_AGE: TimeDelta = TimeDelta::seconds(10);
 /// Refresh this long before the access token's announced expiry.
 const EXPIRY_MARGIN: TimeDelta = TimeDelta::seconds(60);
 
@@ -90,12 +92,15 @@ impl Since {
             .map(|t| Since::Time(t.with_timezone(&Utc)))
     }
 
-    fn query(&self) -> (&'static str, String) {
+    fn query(&self, now: DateTime<Utc>) -> (&'static str, String) {
         match self {
             Since::Id(id) => ("since_id", id.clone()),
+            // X refuses a `start_time` less than 10 seconds old.
             Since::Time(at) => (
                 "start_time",
-                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                (*at)
+                    .min(now - START_TIME_AGE)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
         }
     }
@@ -247,7 +252,7 @@ impl Client {
     pub async fn mentions(
         &self,
         me: &str,
-        since: &Since,
+        since: Option<&Since>,
         page: Option<&str>,
     ) -> Result<(TweetsPage, Rate), ClientError> {
         let path = format!("2/users/{me}/mentions");
@@ -258,7 +263,7 @@ impl Client {
     pub async fn search(
         &self,
         query: &str,
-        since: &Since,
+        since: Option<&Since>,
         page: Option<&str>,
     ) -> Result<(TweetsPage, Rate), ClientError> {
         let extra = vec![("query", query.to_owned())];
@@ -270,10 +275,10 @@ impl Client {
         &self,
         path: &str,
         mut query: Vec<(&'static str, String)>,
-        since: &Since,
+        since: Option<&Since>,
         page: Option<&str>,
     ) -> Result<(TweetsPage, Rate), ClientError> {
-        query.push(since.query());
+        query.extend(since.map(|s| s.query(Utc::now())));
         query.push(("max_results", "100".to_owned()));
         query.extend(tweet_fields());
         if let Some(token) = page {
@@ -548,7 +553,9 @@ impl Client {
                     tracing::error!(account = %self.account, %error, "Cannot store the refreshed X tokens; a restart will need new ones.");
                 }
             }
-            Err(error) => tracing::error!(account = %self.account, %error, "Cannot encode the refreshed X tokens."),
+            Err(error) => {
+                tracing::error!(account = %self.account, %error, "Cannot encode the refreshed X tokens.")
+            }
         }
         *current = renewed;
         tracing::info!(account = %self.account, "X access token refreshed.");
@@ -594,8 +601,13 @@ mod tests {
         }
         assert_eq!(Since::from_cursor("garbage"), None);
         assert_eq!(
-            Since::Time(at).query(),
+            Since::Time(at).query(at + TimeDelta::hours(1)),
             ("start_time", "2023-11-14T22:13:20Z".to_owned())
+        );
+        // Never younger than X accepts.
+        assert_eq!(
+            Since::Time(at).query(at),
+            ("start_time", "2023-11-14T22:13:10Z".to_owned())
         );
     }
 }

@@ -14,8 +14,8 @@ use chrono::{TimeDelta, Utc};
 use super::client::{Client, ClientError};
 use super::wire::{self, XError};
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::DraftKind;
-use crate::social::{PublishRequest, Publisher};
+use crate::engine::{DraftKind, NetworkAction};
+use crate::social::{ActRequest, PublishRequest, Publisher};
 use crate::text;
 
 /// Clocks differ: an earlier publication may carry a time slightly before the approval we
@@ -112,7 +112,11 @@ impl Publisher for XPublisher {
                 Ok(id) => Ok(id),
                 Err(ClientError::X(XError::DuplicateContent)) => {
                     // Ours from an attempt we lost track of, or the same words posted before.
-                    match self.lookup(request).await.map_err(|e| delivery(e, handle))? {
+                    match self
+                        .lookup(request)
+                        .await
+                        .map_err(|e| delivery(e, handle))?
+                    {
                         Some(id) => {
                             tracing::info!(account = %request.account, draft = %request.draft, id, "X calls the reply a duplicate: it was already published.");
                             Ok(id)
@@ -134,6 +138,31 @@ impl Publisher for XPublisher {
             self.lookup(request)
                 .await
                 .map_err(|e| delivery(e, &request.author.handle))
+        })
+    }
+
+    fn act<'a>(&'a self, request: &'a ActRequest) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let outcome = async {
+                let me = self.client.me().await?;
+                match &request.action {
+                    NetworkAction::Like { post } => self.client.like(&me, post).await,
+                    NetworkAction::Unlike { post } => self.client.unlike(&me, post).await,
+                    NetworkAction::Repost { post } => self.client.retweet(&me, post).await,
+                    NetworkAction::Delete { id, .. } => self.client.delete(id).await,
+                }
+            }
+            .await;
+            match (outcome, &request.action) {
+                (Ok(()), _) => Ok(()),
+                // Repeating an action that already happened (after a crash) is done, not failed.
+                (Err(ClientError::X(XError::PostDeleted)), NetworkAction::Delete { .. }) => Ok(()),
+                (
+                    Err(ClientError::X(XError::Forbidden { detail })),
+                    NetworkAction::Repost { .. },
+                ) if detail.to_lowercase().contains("already retweeted") => Ok(()),
+                (Err(error), _) => Err(delivery(error, text::x::ANYONE)),
+            }
         })
     }
 }

@@ -3,8 +3,8 @@
 //! Each source keeps its position in the store as a cursor (`id:<newest id>` once it has seen
 //! a post, `start:<time>` before), advanced in the same commit as the posts it ingested, so a
 //! restart neither loses nor repeats a post; overlapping polls and the webhook are harmless
-//! because ingest dedupes by post id. On the first start nothing older than the start is
-//! imported, unless `backfill` says how far back to go. Each endpoint is paced by its own
+//! because ingest dedupes by post id. On the first start a feed only notes where it stands
+//! (its newest id) and imports nothing, unless `backfill` says how far back to go. Each endpoint is paced by its own
 //! rate-limit headers. Must not: decide what becomes a case (the engine does).
 
 use std::collections::HashMap;
@@ -23,8 +23,6 @@ use crate::service::Service;
 
 /// X lets the mentions timeline reach back 800 posts: 8 pages of 100.
 const MAX_PAGES: usize = 8;
-/// X wants `start_time` a little in the past.
-const START_MARGIN: TimeDelta = TimeDelta::seconds(30);
 /// How long to wait after a failure X gave no time for.
 const FAILURE_PAUSE: TimeDelta = TimeDelta::seconds(60);
 
@@ -161,24 +159,23 @@ struct Poller<'a> {
 }
 
 impl Poller<'_> {
-    /// Where this feed starts; on the first start, from now (or `backfill` ago), remembered.
-    fn since(&self, now: DateTime<Utc>) -> Result<Since, ClientError> {
+    /// Where this feed goes on from, if it ran before.
+    fn stored(&self) -> Result<Option<Since>, ClientError> {
         let stored = self
             .service
             .store()
             .cursor(self.key)
             .map_err(|e| ClientError::Unreachable(format!("store: {e}")))?;
-        if let Some(since) = stored.as_deref().and_then(Since::from_cursor) {
-            return Ok(since);
-        }
-        let backfill = self
-            .account
-            .x()
-            .map_or(Duration::ZERO, |x| x.backfill);
-        let from = now - TimeDelta::from_std(backfill).unwrap_or(TimeDelta::zero()) - START_MARGIN;
-        let since = Since::Time(from);
-        self.commit(&[], Some(&since), now)?;
-        Ok(since)
+        Ok(stored.as_deref().and_then(Since::from_cursor))
+    }
+
+    /// The first start: remember where the feed stands now, import nothing.
+    async fn prime(&self, feed: &Feed<'_>, now: DateTime<Utc>) -> Result<Rate, ClientError> {
+        let (_, newest, _, rate, _) = self.page(feed, None, None, now).await?;
+        let cursor = newest.map_or(Since::Time(now), Since::Id);
+        self.commit(&[], Some(&cursor), now)?;
+        tracing::info!(account = %self.account.id, feed = feed.name(), "X feed starts from now; set `backfill` to import older posts.");
+        Ok(rate)
     }
 
     fn commit(
@@ -200,13 +197,28 @@ impl Poller<'_> {
 
     async fn poll(&self, feed: &Feed<'_>) -> Result<Rate, ClientError> {
         let now = Utc::now();
-        let since = self.since(now)?;
+        let backfill = self
+            .account
+            .x()
+            .and_then(|x| TimeDelta::from_std(x.backfill).ok())
+            .filter(|b| *b > TimeDelta::zero());
+        let since = match (self.stored()?, backfill) {
+            (Some(since), _) => since,
+            (None, Some(backfill)) => {
+                let since = Since::Time(now - backfill);
+                self.commit(&[], Some(&since), now)?;
+                since
+            }
+            (None, None) => return self.prime(feed, now).await,
+        };
         let mut posts = Vec::new();
         let mut newest: Option<String> = None;
         let mut page_token: Option<String> = None;
         let mut rate = Rate::default();
         for _ in 0..MAX_PAGES {
-            let fetched = self.page(feed, &since, page_token.as_deref(), now).await;
+            let fetched = self
+                .page(feed, Some(&since), page_token.as_deref(), now)
+                .await;
             let (mut found, page_newest, next, page_rate, reached) = match fetched {
                 Ok(page) => page,
                 Err(error) => {
@@ -245,7 +257,7 @@ impl Poller<'_> {
     async fn page(
         &self,
         feed: &Feed<'_>,
-        since: &Since,
+        since: Option<&Since>,
         token: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<SocialPost>, Option<String>, Option<String>, Rate, bool), ClientError> {
@@ -265,19 +277,23 @@ impl Poller<'_> {
                     post.queue.clone_from(&queue);
                 }
                 // These endpoints filter by `since_id`/`start_time` themselves.
-                Ok((posts, page.meta.newest_id, page.meta.next_token, rate, false))
+                Ok((
+                    posts,
+                    page.meta.newest_id,
+                    page.meta.next_token,
+                    rate,
+                    false,
+                ))
             }
             Feed::Dms => {
                 // `dm_events` has no `since_id`: read newest first until we reach the cursor.
                 let (page, rate) = self.client.dm_events(token).await?;
                 let after = |id: &str, at: Option<DateTime<Utc>>| match since {
-                    Since::Id(last) => wire::newer(id, last),
-                    Since::Time(start) => at.is_some_and(|at| at >= *start),
+                    Some(Since::Id(last)) => wire::newer(id, last),
+                    Some(Since::Time(start)) => at.is_some_and(|at| at >= *start),
+                    None => true,
                 };
-                let reached = page
-                    .data
-                    .iter()
-                    .any(|e| !after(&e.id, e.created_at));
+                let reached = page.data.iter().any(|e| !after(&e.id, e.created_at));
                 let newest = page
                     .data
                     .iter()
@@ -286,8 +302,8 @@ impl Poller<'_> {
                 // Never move the cursor back; before the first id, any id will do (what is
                 // older than the start time was to be skipped anyway).
                 let newest = match since {
-                    Since::Id(last) => newest.filter(|id| wire::newer(id, last)),
-                    Since::Time(_) => newest,
+                    Some(Since::Id(last)) => newest.filter(|id| wire::newer(id, last)),
+                    _ => newest,
                 };
                 let posts = wire::dm_posts(&page, account, self.me, now)
                     .into_iter()

@@ -90,7 +90,9 @@ async fn crc_any(State(hooks): State<Arc<Hooks>>, Query(challenge): Query<Challe
         (1, Some(hook)) => answer(&hook.secret, challenge),
         (0, _) | (_, None) => StatusCode::NOT_FOUND.into_response(),
         _ => {
-            tracing::warn!("X CRC check on /webhooks/x, but the accounts use different apps; register /webhooks/x/<account> instead.");
+            tracing::warn!(
+                "X CRC check on /webhooks/x, but the accounts use different apps; register /webhooks/x/<account> instead."
+            );
             (
                 StatusCode::BAD_REQUEST,
                 "several X apps are configured: use /webhooks/x/<account>",
@@ -159,7 +161,10 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
         }
     }
     let Some(hook) = target else {
-        tracing::warn!(for_user, "Dropped an X webhook delivery for an account we don't serve.");
+        tracing::warn!(
+            for_user,
+            "Dropped an X webhook delivery for an account we don't serve."
+        );
         return;
     };
     let account = hook.client.account().to_owned();
