@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 
 use crate::chat::{Attempt, ChatSurface};
 use crate::engine::still_wanted;
-use crate::engine::{Case, Effect, NetworkAction, Outcome};
+use crate::engine::{Case, Effect, Input, NetworkAction, Outcome};
 use crate::service::Service;
 use crate::social::{ActRequest, Networks, PublishRequest};
 use crate::store::OutboxEntry;
@@ -230,7 +230,23 @@ impl Worker {
                 entry.not_before = Some(now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX));
                 entry.last_error = Some(error.reason.clone());
                 tracing::warn!(case = entry.case, entry = entry.id, attempts = entry.attempts, reason = %error.reason, delay_s = delay.as_secs(), "Effect failed; will retry.");
-                self.service.store().reschedule(&entry)
+                let rescheduled = self.service.store().reschedule(&entry);
+                // A late reply is news for its owner, once: the first time it is held up.
+                if entry.attempts == 1
+                    && let Effect::Publish { draft } = &entry.effect
+                {
+                    let late = Outcome::PublishDelayed {
+                        draft: draft.clone(),
+                        reason: error.reason.clone(),
+                    };
+                    if let Err(e) = self
+                        .service
+                        .apply(entry.case, Input::Outcome(late), None, now)
+                    {
+                        tracing::warn!(case = entry.case, error = %e, "Cannot tell the thread a reply is late.");
+                    }
+                }
+                rescheduled
             }
             Err(error) => {
                 tracing::error!(case = entry.case, entry = entry.id, attempts = entry.attempts + 1, reason = %error.reason, "Effect failed for good.");

@@ -248,7 +248,21 @@ async fn an_approved_reply_is_posted_once_under_the_customer_post() {
         "Sorry, Jane! Could you DM us the order number?",
     );
     console.wait_text("published as").await;
+    // Like her post, then take our reply down again.
+    console.say("as maria");
+    console.say("#1 !like");
+    console.say("#1 !delete");
+    console
+        .wait_for("the like and the deletion", |c| {
+            c.texts()
+                .iter()
+                .filter(|t| t.contains("(by @maria)"))
+                .count()
+                >= 2
+        })
+        .await;
     console.stop();
+    assert_eq!(fake.likes(), vec![mention.clone()]);
 
     let posted = fake.posted();
     assert_eq!(posted.len(), 1, "{posted:?}");
@@ -261,7 +275,13 @@ async fn an_approved_reply_is_posted_once_under_the_customer_post() {
     assert_eq!(case["drafts"][0]["state"], "published");
     assert_eq!(case["drafts"][0]["published_id"], posted[0].id.as_str());
     assert_eq!(case["status"], "waiting");
-    assert_eq!(count(&fake.calls(), "POST", "/2/tweets"), 1);
+    assert!(case["drafts"][0]["deleted_at"].is_string(), "{case:#}");
+    let calls = fake.calls();
+    assert_eq!(count(&calls, "POST", "/2/tweets"), 1);
+    assert_eq!(
+        count(&calls, "DELETE", &format!("/2/tweets/{}", posted[0].id)),
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,6 +463,15 @@ async fn rate_limits_are_waited_out_until_the_reset() {
     console.wait_text("published as").await;
     console.stop();
     assert_eq!(fake.posted().len(), 1);
+    let late = console
+        .texts()
+        .into_iter()
+        .find(|t| t.contains("is not out yet"))
+        .expect("the owner was told the reply is late");
+    assert!(
+        late.contains("@maria") && late.contains("rate limit"),
+        "{late}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -845,6 +845,22 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
             step.audit(BOT, "published", Some(format!("draft {draft} as {id}")));
             step.notice(Notice::Published { draft });
         }
+        Outcome::PublishDelayed { draft, reason } => {
+            // Only while it is still on its way; once out, recalled or failed, lateness is moot.
+            if step
+                .case
+                .draft(&draft)
+                .is_none_or(|d| d.state != DraftState::Approved)
+            {
+                return;
+            }
+            step.audit(
+                BOT,
+                "publish delayed",
+                Some(format!("draft {draft}: {reason}")),
+            );
+            step.notice(Notice::PublishDelayed { draft, reason });
+        }
         Outcome::PublishFailed { draft, reason } => {
             let Some(d) = step.case().draft_mut(&draft) else {
                 return;

@@ -189,6 +189,8 @@ pub enum Outcome {
     Published { draft: String, id: String },
     /// The network refused the draft for good.
     PublishFailed { draft: String, reason: String },
+    /// The network could not take the draft yet (rate limit, outage); it is retried.
+    PublishDelayed { draft: String, reason: String },
     /// The network did the action (or had already done it).
     Acted { action: NetworkAction, by: String },
     /// The network refused the action for good.
@@ -266,6 +268,11 @@ pub enum Notice {
     },
     PublishFailed {
         draft: String,
+    },
+    /// The first retryable failure of a publication: the owner learns why it is late.
+    PublishDelayed {
+        draft: String,
+        reason: String,
     },
     MovedOffline {
         by: String,

@@ -306,7 +306,18 @@ pub fn notice_on(
                 .as_deref()
                 .map_or_else(|| "Queue".to_owned(), mention);
             format!(
-                "{owner}: draft {draft} could not be sent: {reason}. It is kept; fix what the network objects to and `retry`, or `reply` again."
+                "{owner}: draft {draft} could not be sent: {}. It is kept; fix what the network objects to and `retry`, or `reply` again.",
+                reason.trim_end_matches('.')
+            )
+        }
+        Notice::PublishDelayed { draft, reason } => {
+            let owner = case
+                .assignee
+                .as_deref()
+                .map_or_else(|| "Queue".to_owned(), mention);
+            format!(
+                "{owner}: draft {draft} is not out yet: {}. carebridge keeps trying; nothing to do unless it fails for good.",
+                reason.trim_end_matches('.')
             )
         }
         Notice::MovedOffline {

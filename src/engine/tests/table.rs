@@ -1602,6 +1602,29 @@ fn outcomes() -> Vec<Row> {
             eq("error", d.error.as_deref(), Some("rate limited"))
         }),
         Row::new(
+            "publish delayed: the owner is told why, the draft stays approved",
+            F::approved(),
+            Input::Outcome(Outcome::PublishDelayed {
+                draft: s("7.1"),
+                reason: s("rate limited until 14:05"),
+            }),
+        )
+        .drafts(&[("7.1", Approved)])
+        .effects(vec![thread(Notice::PublishDelayed {
+            draft: s("7.1"),
+            reason: s("rate limited until 14:05"),
+        })])
+        .audit(&["publish delayed"]),
+        Row::new(
+            "publish delayed after publication: changes nothing",
+            F::waiting(),
+            Input::Outcome(Outcome::PublishDelayed {
+                draft: s("7.1"),
+                reason: s("late"),
+            }),
+        )
+        .noop(),
+        Row::new(
             "publish failed twice: the second report changes nothing",
             F::failed(),
             failed("7.1", "rate limited"),
@@ -1843,6 +1866,7 @@ fn table_covers_every_kind_of_input_and_outcome() {
             Input::Outcome(Outcome::DraftShown { .. }) => "draft shown",
             Input::Outcome(Outcome::Published { .. }) => "published",
             Input::Outcome(Outcome::PublishFailed { .. }) => "publish failed",
+            Input::Outcome(Outcome::PublishDelayed { .. }) => "publish delayed",
             Input::Outcome(Outcome::Acted { .. }) => "acted",
             Input::Outcome(Outcome::ActFailed { .. }) => "act failed",
             Input::Sweep => "sweep",
