@@ -14,7 +14,7 @@ mod slack;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use run::{Bot, DEMO_X_ACCOUNT, Running, feed_line, wait_until};
+use run::{Bot, DEMO_X_ACCOUNT, Running, feed_line, free_port, wait_until};
 use serde_json::{Value, json};
 use slack::{Call, FakeSlack, FakeSlackSetup, Fault};
 
@@ -36,14 +36,6 @@ fn fake() -> FakeSlack {
         usergroups: BTreeMap::from([("S0LEADS".to_owned(), vec![LEE.to_owned()])]),
         ..FakeSlackSetup::default()
     })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A bot on the fake Slack; `mode` is "events" or "socket".

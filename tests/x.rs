@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::process::ChildStdin;
 use std::time::Duration;
 
-use run::{Bot, Running};
+use run::{Bot, Running, free_port};
 use serde_json::Value;
 use x::{Call, FakeAuth, FakeX, Fault};
 
@@ -32,14 +32,6 @@ fn oauth2() -> FakeAuth {
         client_id: CLIENT_ID.to_owned(),
         client_secret: CLIENT_SECRET.to_owned(),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The `[[accounts]]` entry of an X account on `fake`, with `extra` keys.

@@ -570,7 +570,7 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
 
 variant_names!(notice_name, ALL_NOTICES, Notice:
     CustomerPost, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
-    Withdrawn, Recalled, Published, PublishFailed, MovedOffline, Closed, Tagged, Snoozed,
+    Withdrawn, Recalled, Published, PublishFailed, PublishDelayed, MovedOffline, Closed, Tagged, Snoozed,
     SnoozeOver, SlaBreached, LoopSkipped, Acted, ActFailed,
 );
 

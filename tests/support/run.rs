@@ -34,6 +34,15 @@ impl Drop for Running {
     }
 }
 
+/// A loopback port nobody listens on (for `bot.listen`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Polls `done` until it holds or `limit` passes; says which.
 pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

@@ -1872,5 +1872,5 @@ fn table_covers_every_kind_of_input_and_outcome() {
             Input::Sweep => "sweep",
         });
     }
-    assert_eq!(seen.len(), 11, "{seen:?}");
+    assert_eq!(seen.len(), 12, "{seen:?}");
 }
