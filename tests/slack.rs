@@ -10,6 +10,8 @@
 mod run;
 #[path = "support/slack.rs"]
 mod slack;
+#[path = "support/x.rs"]
+mod x;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,6 +42,11 @@ fn fake() -> FakeSlack {
 
 /// A bot on the fake Slack; `mode` is "events" or "socket".
 fn bot(fake: &FakeSlack, mode: &str, port: u16, feed: &[String]) -> Bot {
+    bot_with(fake, mode, port, DEMO_X_ACCOUNT, feed)
+}
+
+/// Like [`bot`], with other `[[accounts]]`.
+fn bot_with(fake: &FakeSlack, mode: &str, port: u16, accounts: &str, feed: &[String]) -> Bot {
     let chat = format!(
         r#"
 [chat]
@@ -63,7 +70,7 @@ default = "{INBOX}"
     Bot::with_chat(
         &format!("listen = \"127.0.0.1:{port}\""),
         &chat,
-        DEMO_X_ACCOUNT,
+        accounts,
         feed,
     )
 }
@@ -537,4 +544,88 @@ fn socket_mode_end_to_end() {
         &[("chat.postMessage", 1), ("chat.update", 1)],
     );
     manifest_covers(&fake, &bot, true);
+}
+
+/// The first real path: a customer mentions the brand on X, the case appears in Slack, an
+/// agent drafts in the thread, an approver reacts, and the reply is posted on X once,
+/// threaded under the customer's post.
+#[test]
+fn from_an_x_mention_to_an_approved_reply_on_x() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake_x = runtime.block_on(x::FakeX::start(x::FakeAuth::OAuth2 {
+        access: "access-1".to_owned(),
+        refresh: "refresh-1".to_owned(),
+        client_id: "client".to_owned(),
+        client_secret: "secret".to_owned(),
+    }));
+    let jane = fake_x.add_user("jane", "Jane Doe");
+    let account = format!(
+        r#"
+[[accounts]]
+id = "acme-x"
+network = "x"
+api_url = "{}"
+poll_interval = "1s"
+dms = false
+auth = {{ kind = "oauth2", access_token = "access-1", refresh_token = "refresh-1", client_id = "client", client_secret = "secret" }}
+"#,
+        fake_x.url()
+    );
+    let fake = fake();
+    let port = free_port();
+    let bot = bot_with(&fake, "events", port, &account, &[]);
+    let _running = started(&bot, port);
+    let transport = Transport::Events(format!("http://127.0.0.1:{port}"));
+    runtime.block_on(fake_x.wait_for("two mention polls", WAIT, |calls| {
+        calls
+            .iter()
+            .filter(|c| c.path.ends_with("/mentions"))
+            .count()
+            >= 2
+    }));
+
+    let mention = fake_x.mention(&jane, "@acme my parcel is lost <!channel>");
+    let card = step(&fake, "the case card", &[("chat.postMessage", 1)]);
+    assert!(text_of(&card[0]).contains("my parcel is lost &lt;!channel&gt;"));
+    let card_ts = fake.messages(INBOX)[0].ts.clone();
+
+    transport.event(
+        "Ex1",
+        slack::thread_message(
+            INBOX,
+            &card_ts,
+            &slack::now_ts(),
+            MARIA,
+            "!reply So sorry, Jane! Could you DM us the order number?",
+        ),
+    );
+    step(&fake, "the draft", &[("chat.postMessage", 1)]);
+    let draft_ts = fake
+        .thread(INBOX, &card_ts)
+        .last()
+        .map(|m| m.ts.clone())
+        .unwrap();
+    transport.event(
+        "Ex2",
+        slack::reaction(true, LEE, "white_check_mark", INBOX, &draft_ts),
+    );
+    step(
+        &fake,
+        "approval and publication",
+        &[("chat.postMessage", 2), ("chat.update", 1)],
+    );
+    let posted = fake_x.posted();
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0].in_reply_to.as_deref(), Some(mention.as_str()));
+    assert_eq!(
+        posted[0].text,
+        "So sorry, Jane! Could you DM us the order number?"
+    );
+    // A redelivered reaction publishes nothing more.
+    transport.event(
+        "Ex2",
+        slack::reaction(true, LEE, "white_check_mark", INBOX, &draft_ts),
+    );
+    step(&fake, "a redelivered approval", &[]);
+    assert_eq!(fake_x.posted().len(), 1);
 }

@@ -1485,9 +1485,13 @@ fn time_param(req: &Request, key: &str) -> Result<Option<u64>, Reply> {
     }
 }
 
-/// The id a `pagination_token` continues after (exclusive).
+/// The id a `pagination_token` (recent search also calls it `next_token`) continues after
+/// (exclusive).
 fn page_after(req: &Request) -> Result<Option<u64>, Reply> {
-    match req.param("pagination_token") {
+    match req
+        .param("pagination_token")
+        .or_else(|| req.param("next_token"))
+    {
         None => Ok(None),
         Some(raw) => raw
             .strip_prefix(TOKEN_PREFIX)
