@@ -62,6 +62,8 @@ impl DeliveryError {
 
 /// Attempts before a retryable failure is treated as final.
 pub const MAX_ATTEMPTS: u32 = 10;
+/// How long a wake waits for more work to arrive before the outbox is read again.
+const WAKE_GATHER: Duration = Duration::from_millis(10);
 /// Concurrently worked cases.
 const MAX_IN_FLIGHT: usize = 16;
 
@@ -122,7 +124,9 @@ impl Dispatcher {
                 .and_then(|at| (at - Utc::now()).to_std().ok())
                 .unwrap_or(Duration::from_secs(60));
             tokio::select! {
-                _ = wake.notified() => {}
+                // A burst of commits wakes us once per commit; gather them, since every
+                // pass reads the whole outbox.
+                _ = wake.notified() => tokio::time::sleep(WAKE_GATHER).await,
                 Some(done) = tasks.join_next() => {
                     if let Ok(case) = done {
                         in_flight.remove(&case);

@@ -185,9 +185,8 @@ impl Poller<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), ClientError> {
         let cursor = cursor.map(|c| (self.key.to_owned(), c.to_cursor()));
-        let results = self
-            .service
-            .ingest_page(posts, cursor, now)
+        // Store commits are blocking work: keep them off the threads that answer requests.
+        let results = tokio::task::block_in_place(|| self.service.ingest_page(posts, cursor, now))
             .map_err(|e| ClientError::Unreachable(format!("store: {e}")))?;
         if !posts.is_empty() {
             tracing::info!(account = %self.account.id, feed = self.key, posts = posts.len(), ?results, "X posts ingested.");

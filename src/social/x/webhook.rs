@@ -4,7 +4,8 @@
 //!
 //! A delivery's `x-twitter-webhooks-signature` is checked against the raw body before
 //! anything is parsed: a missing or wrong one gets 401 and changes nothing. The delivery is
-//! acknowledged at once (X wants an answer within 3 seconds) and worked after. Mentions are
+//! queued and acknowledged at once (X wants an answer within 3 seconds) and worked after, a
+//! few at a time; a full queue answers 503. Mentions are
 //! looked up through v2 so that they carry the same conversation ids as polled ones; the
 //! delivery's own v1.1 data is the fallback. X signs no timestamp, so a replayed delivery is
 //! caught where every post is: ingest dedupes by post id, and polling and the webhook never
@@ -22,6 +23,7 @@ use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::client::Client;
 use super::{signing, wire};
@@ -36,16 +38,24 @@ pub struct Hook {
     pub client: Arc<Client>,
 }
 
+/// Deliveries acknowledged but not yet worked; beyond this X is asked to come back later.
+const QUEUE: usize = 4096;
+/// Deliveries worked at once (each may look tweets up on X).
+const WORKERS: usize = 8;
+
 struct Hooks {
     by_account: HashMap<String, Hook>,
-    service: Arc<Service>,
+    queue: mpsc::Sender<(Vec<Hook>, Bytes)>,
 }
 
-/// The webhook routes for these accounts (by account id).
+/// The webhook routes for these accounts (by account id), and the task that works their
+/// deliveries until the routes are dropped.
 pub fn routes(hooks: HashMap<String, Hook>, service: Arc<Service>) -> Router {
+    let (queue, deliveries) = mpsc::channel(QUEUE);
+    tokio::spawn(worker(service, deliveries));
     let state = Arc::new(Hooks {
         by_account: hooks,
-        service,
+        queue,
     });
     Router::new()
         .route("/webhooks/x", get(crc_any).post(deliver_any))
@@ -142,9 +152,29 @@ fn accept(hooks: &Hooks, candidates: Vec<Hook>, headers: &HeaderMap, body: Bytes
         );
         return StatusCode::UNAUTHORIZED;
     }
-    let service = Arc::clone(&hooks.service);
-    tokio::spawn(async move { work(service, verified, body).await });
-    StatusCode::OK
+    match hooks.queue.try_send((verified, body)) {
+        Ok(()) => StatusCode::OK,
+        Err(_) => {
+            // Polling brings the same posts; X retries deliveries it had no 200 for.
+            tracing::warn!("X webhook queue is full; asking X to deliver again later.");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// Works queued deliveries, a few at a time.
+async fn worker(service: Arc<Service>, mut deliveries: mpsc::Receiver<(Vec<Hook>, Bytes)>) {
+    let slots = Arc::new(Semaphore::new(WORKERS));
+    while let Some((hooks, body)) = deliveries.recv().await {
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let service = Arc::clone(&service);
+        tokio::spawn(async move {
+            work(service, hooks, body).await;
+            drop(slot);
+        });
+    }
 }
 
 /// Turns a verified delivery into posts for the account it is for.
@@ -196,7 +226,8 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
     if posts.is_empty() {
         return;
     }
-    match service.ingest_page(&posts, None, now) {
+    // Store commits are blocking work: keep them off the threads that answer requests.
+    match tokio::task::block_in_place(|| service.ingest_page(&posts, None, now)) {
         Ok(results) => {
             tracing::info!(%account, posts = posts.len(), ?results, "X webhook posts ingested.");
         }

@@ -1,0 +1,273 @@
+//! X connector costs: the pure work per poll page and per request (translating a page of 100
+//! mentions, checking a webhook signature, signing an OAuth 1.0a request), then the real
+//! binary's `/webhooks/x` route under load: signed Account Activity deliveries (one new
+//! customer DM each, so every one is also ingested as a new case after its ack), at a steady
+//! rate and flat out, measured from a load generator on loopback.
+//!
+//! Run with `cargo bench --bench x`; `CAREBRIDGE_BENCH_SECS` sets each load phase's length
+//! (default 10).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/support/run.rs"]
+mod run;
+#[path = "../tests/support/slack.rs"]
+mod slack;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use carebridge::engine::PostKind;
+use carebridge::social::x::{oauth1, signing, wire};
+use run::{Bot, wait_until};
+use serde_json::json;
+
+const SECRET: &str = "bench-consumer-secret";
+const RATE: u64 = 500;
+
+/// Runs `f` `n` times; the mean time per run.
+fn per_op(n: u32, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed() / n
+}
+
+fn mentions_page() -> Vec<u8> {
+    let tweets: Vec<_> = (0..100u64)
+        .map(|i| {
+            json!({
+                "id": (1_800_000_000_000_000_000u64 + i).to_string(),
+                "text": format!("@acme order #{i} never arrived &amp; nobody answers https://t.co/abc{i}"),
+                "author_id": (2000 + i % 40).to_string(),
+                "conversation_id": (1_800_000_000_000_000_000u64 + i).to_string(),
+                "created_at": "2026-11-23T10:00:00.000Z",
+                "entities": {"urls": [{"url": format!("https://t.co/abc{i}"), "expanded_url": "https://acme.example/orders"}]},
+            })
+        })
+        .collect();
+    let users: Vec<_> = (0..40u64)
+        .map(|i| json!({"id": (2000 + i).to_string(), "username": format!("user{i}"), "name": format!("User {i}")}))
+        .collect();
+    serde_json::to_vec(&json!({
+        "data": tweets,
+        "includes": {"users": users},
+        "meta": {"result_count": 100, "newest_id": "1800000000000000099", "next_token": "b26v89c19zqg8o3fpds"}
+    }))
+    .unwrap()
+}
+
+fn pure() {
+    let page = mentions_page();
+    let now = chrono::Utc::now();
+    let per_page = per_op(2_000, || {
+        let parsed: wire::TweetsPage = serde_json::from_slice(&page).unwrap();
+        let posts = wire::tweet_posts(&parsed, "acme-x", "1000", PostKind::Mention, now);
+        assert_eq!(posts.len(), 100);
+    });
+    println!(
+        "mentions page (100 tweets, {} KiB): parse + translate {:.1} µs/page = {:.0} posts/s",
+        page.len() / 1024,
+        per_page.as_secs_f64() * 1e6,
+        100.0 / per_page.as_secs_f64()
+    );
+    let body = vec![b'x'; 4096];
+    let header = signing::sign(SECRET, &body);
+    let verify = per_op(100_000, || assert!(signing::verify(SECRET, &body, &header)));
+    println!(
+        "webhook signature check (4 KiB body): {:.2} µs",
+        verify.as_secs_f64() * 1e6
+    );
+    let url = url::Url::parse(
+        "https://api.x.com/2/users/1000/mentions?max_results=100&since_id=1800000000000000099",
+    )
+    .unwrap();
+    let credentials = oauth1::Credentials {
+        consumer_key: "ck",
+        consumer_secret: "cs",
+        token: "tk",
+        token_secret: "ts",
+    };
+    let sign = per_op(100_000, || {
+        let header = oauth1::authorization("GET", &url, &[], &credentials, "nonce", 1_700_000_000);
+        assert!(header.starts_with("OAuth "));
+    });
+    println!(
+        "OAuth 1.0a request signature: {:.2} µs",
+        sign.as_secs_f64() * 1e6
+    );
+}
+
+struct Load {
+    client: reqwest::Client,
+    url: String,
+    next: AtomicU64,
+}
+
+impl Load {
+    /// One signed delivery: a DM from a customer never seen before. Returns its ack latency,
+    /// or `None` when it was not acknowledged with 200 within the client's timeout.
+    async fn one(&self) -> Option<Duration> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let sender = (3_000_000 + n).to_string();
+        let body = json!({
+            "for_user_id": "1000",
+            "direct_message_events": [{
+                "type": "message_create",
+                "id": (1_900_000_000_000_000_000u64 + n).to_string(),
+                "created_timestamp": "1763892000000",
+                "message_create": {
+                    "target": {"recipient_id": "1000"},
+                    "sender_id": sender,
+                    "message_data": {"text": "hi, my card was charged twice"}
+                }
+            }],
+            "users": {
+                "1000": {"id": "1000", "screen_name": "acme", "name": "Acme"},
+                sender.clone(): {"id": sender, "screen_name": format!("c{n}"), "name": "Customer"}
+            }
+        })
+        .to_string();
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(&self.url)
+            .header(
+                "x-twitter-webhooks-signature",
+                signing::sign(SECRET, body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await;
+        match response {
+            Ok(r) if r.status() == 200 => Some(started.elapsed()),
+            _ => None,
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn report(name: &str, results: Vec<Option<Duration>>, wall: Duration) {
+    let failed = results.iter().filter(|r| r.is_none()).count();
+    let mut latencies: Vec<Duration> = results.into_iter().flatten().collect();
+    latencies.sort();
+    println!(
+        "{name}: {} deliveries acknowledged ({failed} not) in {:.1}s = {:.0}/s; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        wall.as_secs_f64(),
+        latencies.len() as f64 / wall.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let secs: u64 = std::env::var("CAREBRIDGE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    println!(
+        "machine: {} cores; each load phase {secs}s",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    pure();
+
+    // Cards go to a fake Slack; X is never called (the user id is configured, polling off).
+    let fake = slack::FakeSlack::start_default();
+    let port = run::free_port();
+    let chat = format!(
+        "[chat]\nkind = \"slack\"\n[chat.slack]\nmode = \"events\"\nbot_token = \"{}\"\nsigning_secret = \"s\"\napi_url = \"{}\"\n[chat.slack.channels]\ndefault = \"C0INBOX\"\n",
+        slack::BOT_TOKEN,
+        fake.api_url()
+    );
+    let account = format!(
+        "[[accounts]]\nid = \"acme-x\"\nnetwork = \"x\"\napi_url = \"http://127.0.0.1:9/\"\nuser_id = \"1000\"\nmentions = false\ndms = false\nauth = {{ kind = \"oauth1\", consumer_key = \"ck\", consumer_secret = \"{SECRET}\", access_token = \"tk\", access_token_secret = \"ts\" }}\nwebhook = {{}}\n"
+    );
+    let bot = Bot::with_chat(
+        &format!("listen = \"127.0.0.1:{port}\""),
+        &chat,
+        &account,
+        &[],
+    );
+    let mut running = bot.spawn();
+    // Its log (a line per delivery) must be read, or a full pipe stalls the bot.
+    for mut pipe in [
+        running
+            .0
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        running
+            .0
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        std::thread::spawn(move || std::io::copy(&mut pipe, &mut std::io::sink()));
+    }
+    assert!(wait_until(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let load = Arc::new(Load {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+        url: format!("http://127.0.0.1:{port}/webhooks/x/acme-x"),
+        next: AtomicU64::new(0),
+    });
+    let paced = runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        let start = tokio::time::Instant::now();
+        let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / RATE));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for _ in 0..RATE * secs {
+            interval.tick().await;
+            let load = Arc::clone(&load);
+            tasks.spawn(async move { load.one().await });
+        }
+        let mut latencies = Vec::new();
+        while let Some(l) = tasks.join_next().await {
+            latencies.push(l.unwrap());
+        }
+        (latencies, start.elapsed())
+    });
+    report(&format!("paced {RATE}/s"), paced.0, paced.1);
+    let flat_out = runtime.block_on(async {
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(secs);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let load = Arc::clone(&load);
+            tasks.spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    latencies.push(load.one().await);
+                }
+                latencies
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(l) = tasks.join_next().await {
+            all.extend(l.unwrap());
+        }
+        (all, start.elapsed())
+    });
+    report("flat out, 32 senders", flat_out.0, flat_out.1);
+}
