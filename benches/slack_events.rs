@@ -9,6 +9,8 @@
 //! length of each phase (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/load.rs"]
+mod load;
 #[path = "../tests/support/run.rs"]
 mod run;
 #[path = "../tests/support/slack.rs"]
@@ -37,14 +39,6 @@ fn rss_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
 struct Load {
     client: reqwest::Client,
     url: String,
@@ -53,9 +47,9 @@ struct Load {
     next: AtomicU64,
 }
 
-impl Load {
+impl load::Sender for Load {
     /// Sends one freshly signed event; returns its ack latency.
-    async fn one(&self) -> Duration {
+    async fn one(&self) -> Option<Duration> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let ts = format!("{}.{:06}", 1_800_000_000 + n / 1_000_000, n % 1_000_000);
         let body = slack::event_callback(
@@ -78,22 +72,8 @@ impl Load {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        started.elapsed()
+        (response.status() == 200).then(|| started.elapsed())
     }
-}
-
-fn report(name: &str, mut latencies: Vec<Duration>, wall: Duration) {
-    latencies.sort();
-    println!(
-        "{name}: {} events in {:.1}s = {:.0}/s; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        latencies.len(),
-        wall.as_secs_f64(),
-        latencies.len() as f64 / wall.as_secs_f64(),
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-    );
 }
 
 fn main() {
@@ -150,51 +130,13 @@ fn main() {
         next: AtomicU64::new(0),
     });
 
-    // Phase 1: a steady 1,000 events/s, each on its own schedule (open loop,
-    // so a slow ack does not hide the ones queued behind it).
-    let paced = runtime.block_on(async {
-        let mut tasks = tokio::task::JoinSet::new();
-        let start = tokio::time::Instant::now();
-        let total = RATE * secs;
-        let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / RATE));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        for _ in 0..total {
-            interval.tick().await;
-            let load = Arc::clone(&load);
-            tasks.spawn(async move { load.one().await });
-        }
-        let mut latencies = Vec::with_capacity(total as usize);
-        while let Some(l) = tasks.join_next().await {
-            latencies.push(l.unwrap());
-        }
-        (latencies, start.elapsed())
-    });
-    report("paced 1000/s", paced.0, paced.1);
+    load::report("paced 1000/s", load::paced(&runtime, &load, RATE, secs));
     let (rss, hwm) = rss_kib(pid);
     println!("bot RSS after paced load: {rss} KiB (peak {hwm} KiB)");
-
-    // Phase 2: as fast as 64 concurrent senders can go.
-    let flat_out = runtime.block_on(async {
-        let start = Instant::now();
-        let deadline = start + Duration::from_secs(secs);
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..64 {
-            let load = Arc::clone(&load);
-            tasks.spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    latencies.push(load.one().await);
-                }
-                latencies
-            });
-        }
-        let mut all = Vec::new();
-        while let Some(l) = tasks.join_next().await {
-            all.extend(l.unwrap());
-        }
-        (all, start.elapsed())
-    });
-    report("flat out, 64 senders", flat_out.0, flat_out.1);
+    load::report(
+        "flat out, 64 senders",
+        load::flat_out(&runtime, &load, 64, secs),
+    );
     let (rss, hwm) = rss_kib(pid);
     println!("bot RSS after flat-out load: {rss} KiB (peak {hwm} KiB)");
     drop(running);

@@ -8,6 +8,8 @@
 //! (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/load.rs"]
+mod load;
 #[path = "../tests/support/run.rs"]
 mod run;
 #[path = "../tests/support/slack.rs"]
@@ -105,7 +107,7 @@ struct Load {
     next: AtomicU64,
 }
 
-impl Load {
+impl load::Sender for Load {
     /// One signed delivery: a DM from a customer never seen before. Returns its ack latency,
     /// or `None` when it was not acknowledged with 200 within the client's timeout.
     async fn one(&self) -> Option<Duration> {
@@ -145,29 +147,6 @@ impl Load {
             _ => None,
         }
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn report(name: &str, results: Vec<Option<Duration>>, wall: Duration) {
-    let failed = results.iter().filter(|r| r.is_none()).count();
-    let mut latencies: Vec<Duration> = results.into_iter().flatten().collect();
-    latencies.sort();
-    println!(
-        "{name}: {} deliveries acknowledged ({failed} not) in {:.1}s = {:.0}/s; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        latencies.len(),
-        wall.as_secs_f64(),
-        latencies.len() as f64 / wall.as_secs_f64(),
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-    );
 }
 
 fn main() {
@@ -232,42 +211,12 @@ fn main() {
         url: format!("http://127.0.0.1:{port}/webhooks/x/acme-x"),
         next: AtomicU64::new(0),
     });
-    let paced = runtime.block_on(async {
-        let mut tasks = tokio::task::JoinSet::new();
-        let start = tokio::time::Instant::now();
-        let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / RATE));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        for _ in 0..RATE * secs {
-            interval.tick().await;
-            let load = Arc::clone(&load);
-            tasks.spawn(async move { load.one().await });
-        }
-        let mut latencies = Vec::new();
-        while let Some(l) = tasks.join_next().await {
-            latencies.push(l.unwrap());
-        }
-        (latencies, start.elapsed())
-    });
-    report(&format!("paced {RATE}/s"), paced.0, paced.1);
-    let flat_out = runtime.block_on(async {
-        let start = Instant::now();
-        let deadline = start + Duration::from_secs(secs);
-        let mut tasks = tokio::task::JoinSet::new();
-        for _ in 0..32 {
-            let load = Arc::clone(&load);
-            tasks.spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < deadline {
-                    latencies.push(load.one().await);
-                }
-                latencies
-            });
-        }
-        let mut all = Vec::new();
-        while let Some(l) = tasks.join_next().await {
-            all.extend(l.unwrap());
-        }
-        (all, start.elapsed())
-    });
-    report("flat out, 32 senders", flat_out.0, flat_out.1);
+    load::report(
+        &format!("paced {RATE}/s"),
+        load::paced(&runtime, &load, RATE, secs),
+    );
+    load::report(
+        "flat out, 32 senders",
+        load::flat_out(&runtime, &load, 32, secs),
+    );
 }

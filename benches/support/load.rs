@@ -1,0 +1,94 @@
+//! The load generator both HTTP benchmarks share: an open-loop steady rate and a flat-out
+//! phase against one of the real binary's routes, with the ack latency report.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Sends one request; its ack latency, or `None` when it was not acknowledged.
+pub trait Sender: Send + Sync + 'static {
+    fn one(&self) -> impl Future<Output = Option<Duration>> + Send;
+}
+
+/// Latencies of one phase and how long it took.
+pub type Phase = (Vec<Option<Duration>>, Duration);
+
+/// `rate` requests a second for `secs`, each on its own schedule (open loop, so a slow ack
+/// does not hide the ones queued behind it).
+pub fn paced<S: Sender>(
+    runtime: &tokio::runtime::Runtime,
+    sender: &Arc<S>,
+    rate: u64,
+    secs: u64,
+) -> Phase {
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        let start = tokio::time::Instant::now();
+        let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for _ in 0..rate * secs {
+            interval.tick().await;
+            let sender = Arc::clone(sender);
+            tasks.spawn(async move { sender.one().await });
+        }
+        let mut latencies = Vec::new();
+        while let Some(l) = tasks.join_next().await {
+            latencies.push(l.unwrap());
+        }
+        (latencies, start.elapsed())
+    })
+}
+
+/// As fast as `senders` concurrent senders can go, for `secs`.
+pub fn flat_out<S: Sender>(
+    runtime: &tokio::runtime::Runtime,
+    sender: &Arc<S>,
+    senders: usize,
+    secs: u64,
+) -> Phase {
+    runtime.block_on(async {
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(secs);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..senders {
+            let sender = Arc::clone(sender);
+            tasks.spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    latencies.push(sender.one().await);
+                }
+                latencies
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(l) = tasks.join_next().await {
+            all.extend(l.unwrap());
+        }
+        (all, start.elapsed())
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Prints a phase: requests acknowledged (and not), rate, ack p50 / p99 / max.
+pub fn report(name: &str, (results, wall): Phase) {
+    let failed = results.iter().filter(|r| r.is_none()).count();
+    let mut latencies: Vec<Duration> = results.into_iter().flatten().collect();
+    latencies.sort();
+    println!(
+        "{name}: {} acknowledged ({failed} not) in {:.1}s = {:.0}/s; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        wall.as_secs_f64(),
+        latencies.len() as f64 / wall.as_secs_f64(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+}
