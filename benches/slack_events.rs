@@ -9,6 +9,8 @@
 //! length of each phase (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/support/background.rs"]
+mod background;
 #[path = "support/load.rs"]
 mod load;
 #[path = "../tests/support/run.rs"]

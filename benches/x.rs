@@ -8,6 +8,8 @@
 //! (default 10).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/support/background.rs"]
+mod background;
 #[path = "support/load.rs"]
 mod load;
 #[path = "../tests/support/run.rs"]

@@ -5,6 +5,8 @@
 //! the fake as it would see Slack.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/background.rs"]
+mod background;
 #[path = "support/slack.rs"]
 mod slack;
 

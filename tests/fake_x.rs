@@ -5,6 +5,8 @@
 //! payload builders.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/background.rs"]
+mod background;
 #[path = "support/x.rs"]
 mod x;
 

@@ -6,6 +6,8 @@
 //! unexpected message fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/background.rs"]
+mod background;
 #[path = "support/run.rs"]
 mod run;
 #[path = "support/slack.rs"]

@@ -4,6 +4,8 @@
 //! reached X is read back from the fake, what the team saw from the console's journal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/background.rs"]
+mod background;
 #[path = "support/run.rs"]
 mod run;
 #[path = "support/x.rs"]

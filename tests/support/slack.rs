@@ -18,6 +18,8 @@
 //! Include with `#[path = "support/slack.rs"] mod slack;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use crate::background::Background;
+
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -31,7 +33,7 @@ use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::handshake::server::{
     ErrorResponse, Request as WsRequest, Response as WsResponse,
@@ -397,8 +399,7 @@ impl Shared {
 pub struct FakeSlack {
     shared: Arc<Shared>,
     http_addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 impl FakeSlack {
@@ -417,35 +418,20 @@ impl FakeSlack {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
-        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let server_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-slack".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let http = tokio::net::TcpListener::from_std(http).unwrap();
-                    let ws = tokio::net::TcpListener::from_std(ws).unwrap();
-                    let app = axum::Router::new()
-                        .fallback(handle_http)
-                        .with_state(server_shared.clone());
-                    tokio::spawn(async move { axum::serve(http, app).await });
-                    tokio::spawn(accept_sockets(ws, server_shared));
-                    let _ = shutdown_rx.await;
-                });
-                // Dropping the runtime cancels the servers and every connection.
-                drop(rt);
-            })
-            .unwrap();
+        let server = Background::start("fake-slack", move || async move {
+            let http = tokio::net::TcpListener::from_std(http).unwrap();
+            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
+            let app = axum::Router::new()
+                .fallback(handle_http)
+                .with_state(server_shared.clone());
+            tokio::spawn(async move { axum::serve(http, app).await });
+            tokio::spawn(accept_sockets(ws, server_shared));
+        });
         FakeSlack {
             shared,
             http_addr,
-            shutdown: Some(shutdown),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -754,17 +740,6 @@ impl FakeSlack {
         // Not live from now on, so envelopes go to the replacement connection.
         conn.live = false;
         let _ = conn.tx.send(cmd);
-    }
-}
-
-impl Drop for FakeSlack {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

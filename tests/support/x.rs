@@ -29,6 +29,8 @@
 //! Include with `#[path = "support/x.rs"] mod x;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use crate::background::Background;
+
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,7 +46,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
-use tokio::sync::oneshot;
 
 pub const BRAND_ID: &str = "1000";
 pub const BRAND_USERNAME: &str = "acme";
@@ -452,29 +453,8 @@ pub struct FakeX {
 
 struct Inner {
     shared: Arc<Shared>,
-    shutdown: Mutex<Option<oneshot::Sender<()>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(tx) = self
-            .shutdown
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self
-            .thread
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            let _ = thread.join();
-        }
-    }
+    /// Declared last: the server stops after nothing else needs it.
+    _server: Background,
 }
 
 impl FakeX {
@@ -489,34 +469,18 @@ impl FakeX {
             addr,
             state: Mutex::new(State::new(auth)),
         });
-        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let server_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-x".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    let app = axum::Router::new()
-                        .fallback(handle_http)
-                        .with_state(server_shared);
-                    tokio::spawn(async move { axum::serve(listener, app).await });
-                    let _ = shutdown_rx.await;
-                });
-                // Dropping the runtime cancels the server, every connection
-                // and every hanging request.
-                drop(rt);
-            })
-            .unwrap();
+        let server = Background::start("fake-x", move || async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = axum::Router::new()
+                .fallback(handle_http)
+                .with_state(server_shared);
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        });
         FakeX {
             inner: Arc::new(Inner {
                 shared,
-                shutdown: Mutex::new(Some(shutdown)),
-                thread: Mutex::new(Some(thread)),
+                _server: server,
             }),
         }
     }

@@ -20,6 +20,7 @@ use super::wire::{self, XError};
 use crate::config::{AccountConfig, ListeningQuery};
 use crate::engine::{PostKind, SocialPost};
 use crate::service::Service;
+use crate::store::StoreError;
 
 /// X lets the mentions timeline reach back 800 posts: 8 pages of 100.
 const MAX_PAGES: usize = 8;
@@ -56,6 +57,21 @@ impl Feed<'_> {
     }
 }
 
+/// Why a poll stopped: X, or our own store.
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error("X: {0:?}")]
+    X(ClientError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<ClientError> for PollError {
+    fn from(error: ClientError) -> Self {
+        PollError::X(error)
+    }
+}
+
 /// When each endpoint may be called again, from its rate-limit headers.
 #[derive(Default)]
 struct Pace {
@@ -80,9 +96,9 @@ impl Pace {
         self.not_before.insert(key.to_owned(), at);
     }
 
-    fn failed(&mut self, key: &str, error: &ClientError, now: DateTime<Utc>) {
+    fn failed(&mut self, key: &str, error: &PollError, now: DateTime<Utc>) {
         let at = match error {
-            ClientError::X(XError::RateLimited { reset: Some(reset) }) => *reset,
+            PollError::X(ClientError::X(XError::RateLimited { reset: Some(reset) })) => *reset,
             _ => now + FAILURE_PAUSE,
         };
         self.not_before.insert(key.to_owned(), at);
@@ -160,17 +176,13 @@ struct Poller<'a> {
 
 impl Poller<'_> {
     /// Where this feed goes on from, if it ran before.
-    fn stored(&self) -> Result<Option<Since>, ClientError> {
-        let stored = self
-            .service
-            .store()
-            .cursor(self.key)
-            .map_err(|e| ClientError::Unreachable(format!("store: {e}")))?;
+    fn stored(&self) -> Result<Option<Since>, StoreError> {
+        let stored = self.service.store().cursor(self.key)?;
         Ok(stored.as_deref().and_then(Since::from_cursor))
     }
 
     /// The first start: remember where the feed stands now, import nothing.
-    async fn prime(&self, feed: &Feed<'_>, now: DateTime<Utc>) -> Result<Rate, ClientError> {
+    async fn prime(&self, feed: &Feed<'_>, now: DateTime<Utc>) -> Result<Rate, PollError> {
         let (_, newest, _, rate, _) = self.page(feed, None, None, now).await?;
         let cursor = newest.map_or(Since::Time(now), Since::Id);
         self.commit(&[], Some(&cursor), now)?;
@@ -183,18 +195,17 @@ impl Poller<'_> {
         posts: &[SocialPost],
         cursor: Option<&Since>,
         now: DateTime<Utc>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), StoreError> {
         let cursor = cursor.map(|c| (self.key.to_owned(), c.to_cursor()));
         // Store commits are blocking work: keep them off the threads that answer requests.
-        let results = tokio::task::block_in_place(|| self.service.ingest_page(posts, cursor, now))
-            .map_err(|e| ClientError::Unreachable(format!("store: {e}")))?;
+        let results = tokio::task::block_in_place(|| self.service.ingest_page(posts, cursor, now))?;
         if !posts.is_empty() {
             tracing::info!(account = %self.account.id, feed = self.key, posts = posts.len(), ?results, "X posts ingested.");
         }
         Ok(())
     }
 
-    async fn poll(&self, feed: &Feed<'_>) -> Result<Rate, ClientError> {
+    async fn poll(&self, feed: &Feed<'_>) -> Result<Rate, PollError> {
         let now = Utc::now();
         let backfill = self
             .account
@@ -224,7 +235,7 @@ impl Poller<'_> {
                     // Keep what arrived (ingest dedupes later repeats) but not the cursor:
                     // older pages not read yet must be read next time.
                     self.commit(&posts, None, now)?;
-                    return Err(error);
+                    return Err(error.into());
                 }
             };
             rate = page_rate;
@@ -237,15 +248,7 @@ impl Poller<'_> {
                 _ => break,
             }
         }
-        posts.sort_by(|a, b| {
-            if wire::newer(&a.id, &b.id) {
-                std::cmp::Ordering::Greater
-            } else if wire::newer(&b.id, &a.id) {
-                std::cmp::Ordering::Less
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
+        wire::oldest_first(&mut posts);
         let cursor = newest.map(Since::Id);
         self.commit(&posts, cursor.as_ref(), now)?;
         Ok(rate)

@@ -263,7 +263,8 @@ fn id_order(a: &str, b: &str) -> Ordering {
     }
 }
 
-fn oldest_first(posts: &mut [SocialPost]) {
+/// Sorts posts by id, oldest first (ids grow with time).
+pub fn oldest_first(posts: &mut [SocialPost]) {
     posts.sort_by(|a, b| id_order(&a.id, &b.id));
 }
 
