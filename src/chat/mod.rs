@@ -8,7 +8,9 @@
 //! [`ChatEvent`]s and the dispatcher's calls into API requests.
 
 pub mod console;
+pub mod form;
 pub mod slack;
+pub mod split;
 
 use chrono::{DateTime, Utc};
 

@@ -6,6 +6,7 @@
 //! formatted by a callback so each chat can use its own syntax.
 
 pub mod console;
+pub mod forms;
 pub mod slack;
 pub mod usage;
 pub mod x;

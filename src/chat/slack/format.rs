@@ -18,7 +18,6 @@
 //! which unit its limits count; UTF-16 units are never fewer than chars, so a
 //! text within our width is within Slack's limit whichever unit it uses.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use slack_morphism::prelude::{
@@ -28,9 +27,15 @@ use slack_morphism::prelude::{
     SlackBlockPlainTextOnly, SlackBlockStaticSelectElement, SlackBlockText, SlackCallbackId,
     SlackContextBlock, SlackContextBlockElement, SlackHeaderBlock, SlackInputBlock,
     SlackInputBlockElement, SlackModalView, SlackSectionBlock, SlackView, SlackViewState,
-    SlackViewStateValue, SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
+    SlackViewSubmissionErrorsResponse, SlackViewSubmissionResponse,
 };
 
+use crate::chat::form;
+pub use crate::chat::form::{
+    CardButton, FieldErrors, KIND_DM, KIND_NOTE, KIND_REPLY, ModalKind, input,
+};
+pub use crate::chat::split::chunks;
+use crate::chat::split::{TOKEN_CLOSE, TOKEN_OPEN, atoms, width};
 use crate::engine::{Command, OfflineChannel};
 use crate::text::Card;
 use crate::text::slack as words;
@@ -103,18 +108,8 @@ pub mod limits {
     pub const MENTION_ID: usize = 32;
 }
 
-/// Length as we measure it against Slack's limits: UTF-16 code units (see the module doc).
-pub fn width(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
 // ----- Safe mrkdwn ----------------------------------------------------------
 
-/// Opens a mention token. Private-use code points: never typed by accident, and
-/// a token is only honoured with the right nonce anyway.
-const TOKEN_OPEN: char = '\u{E000}';
-/// Closes a mention token.
-const TOKEN_CLOSE: char = '\u{E001}';
 /// Nonce length: 20 alphanumerics ≈ 119 bits, far beyond guessing.
 const NONCE_LEN: usize = 20;
 
@@ -348,55 +343,6 @@ fn classify(id: &str) -> Target<'_> {
 /// The ellipsis that marks text we cut.
 const ELLIPSIS: char = '…';
 
-/// Byte length of the unit at the start of mrkdwn `s` that must not be cut
-/// through: a `<…>` span (mention or link), an `&…;` entity, a mention token
-/// not yet rendered (a half token would show its nonce), else one char.
-fn atom_len(s: &str) -> usize {
-    let Some(first) = s.chars().next() else {
-        return 0;
-    };
-    let single = first.len_utf8();
-    match first {
-        '<' => match s[1..].find(['<', '>', '\n']) {
-            Some(i) if s[1 + i..].starts_with('>') => i + 2,
-            _ => single,
-        },
-        TOKEN_OPEN => match s[single..].find([TOKEN_OPEN, TOKEN_CLOSE, '\n']) {
-            Some(i) if s[single + i..].starts_with(TOKEN_CLOSE) => {
-                single + i + TOKEN_CLOSE.len_utf8()
-            }
-            _ => single,
-        },
-        '&' => {
-            // Entities we write are &amp; &lt; &gt;; allow any short &name; / &#n;.
-            let name = s[1..]
-                .bytes()
-                .take(10)
-                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
-                .count();
-            if name > 0 && s[1 + name..].starts_with(';') {
-                name + 2
-            } else {
-                single
-            }
-        }
-        _ => single,
-    }
-}
-
-/// Splits mrkdwn into atoms (see [`atom_len`]).
-fn atoms(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
-    std::iter::from_fn(move || {
-        let n = atom_len(rest);
-        (n > 0).then(|| {
-            let (atom, tail) = rest.split_at(n);
-            rest = tail;
-            atom
-        })
-    })
-}
-
 /// `s` cut to `max` width with an ellipsis, never inside a mention, link or
 /// entity (a half `<@U12` or `&am` would render as garbage or worse).
 fn cut_mrkdwn(s: &str, max: usize) -> String {
@@ -465,54 +411,6 @@ fn pt_text(text: &str, max: usize) -> SlackBlockText {
 
 /// `block_id` of the card's actions block.
 pub const CARD_ACTIONS_BLOCK: &str = "care.card";
-
-/// The buttons on a case card. Claim and Close act at once (Close after a
-/// confirm dialog); the others open a [`ModalKind`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardButton {
-    Claim,
-    Reply,
-    Escalate,
-    Offline,
-    Close,
-}
-
-impl CardButton {
-    /// Every button, in card order.
-    pub const ALL: [CardButton; 5] = [
-        CardButton::Claim,
-        CardButton::Reply,
-        CardButton::Escalate,
-        CardButton::Offline,
-        CardButton::Close,
-    ];
-
-    /// The button's `action_id`.
-    pub fn action_id(self) -> &'static str {
-        match self {
-            CardButton::Claim => "care.claim",
-            CardButton::Reply => "care.reply",
-            CardButton::Escalate => "care.escalate",
-            CardButton::Offline => "care.offline",
-            CardButton::Close => "care.close",
-        }
-    }
-
-    /// The button with this `action_id`.
-    pub fn from_action_id(action_id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|b| b.action_id() == action_id)
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            CardButton::Claim => words::BUTTON_CLAIM,
-            CardButton::Reply => words::BUTTON_REPLY,
-            CardButton::Escalate => words::BUTTON_ESCALATE,
-            CardButton::Offline => words::BUTTON_OFFLINE,
-            CardButton::Close => words::BUTTON_CLOSE,
-        }
-    }
-}
 
 /// A card button press (`block_actions`): which button, on which case (the
 /// button's `value`). `None` for anything that is not one of our buttons or
@@ -687,101 +585,6 @@ fn button(b: CardButton, case_number: u64) -> SlackBlockButtonElement {
             .with_style("danger".to_owned()),
         ),
         _ => element,
-    }
-}
-
-// ----- Modals ---------------------------------------------------------------
-
-/// Block and action ids of the modal inputs (each input uses the same string
-/// for both, so `view.state.values[id][id]` is its value).
-pub mod input {
-    /// Reply modal: the message.
-    pub const TEXT: &str = "text";
-    /// Reply modal: reply / dm / note.
-    pub const KIND: &str = "kind";
-    /// Escalate modal: the team.
-    pub const TEAM: &str = "team";
-    /// Escalate modal: the reason.
-    pub const REASON: &str = "reason";
-    /// Offline modal: email / sms / dm.
-    pub const CHANNEL: &str = "channel";
-    /// Offline modal: our address to give the customer.
-    pub const ADDRESS: &str = "address";
-    /// Close modal: the closing note.
-    pub const NOTE: &str = "note";
-}
-
-/// Reply kind option values.
-const KIND_REPLY: &str = "reply";
-const KIND_DM: &str = "dm";
-const KIND_NOTE: &str = "note";
-
-/// The modals a case action can open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModalKind {
-    /// Public reply, direct message or internal note.
-    Reply,
-    /// Hand the case to another team.
-    Escalate,
-    /// Move the conversation off the public network.
-    Offline,
-    /// Close with an optional note. Not opened by the card (its Close button
-    /// closes directly after a confirm dialog); here in case we want a note.
-    Close,
-}
-
-impl ModalKind {
-    /// Every modal kind.
-    pub const ALL: [ModalKind; 4] = [
-        ModalKind::Reply,
-        ModalKind::Escalate,
-        ModalKind::Offline,
-        ModalKind::Close,
-    ];
-
-    /// The modal a card button opens; `None` for Claim and Close, which act directly.
-    pub fn from_action(action_id: &str) -> Option<Self> {
-        match CardButton::from_action_id(action_id)? {
-            CardButton::Reply => Some(ModalKind::Reply),
-            CardButton::Escalate => Some(ModalKind::Escalate),
-            CardButton::Offline => Some(ModalKind::Offline),
-            CardButton::Claim | CardButton::Close => None,
-        }
-    }
-
-    /// The modal's `callback_id`.
-    pub fn callback_id(self) -> &'static str {
-        match self {
-            ModalKind::Reply => "care.reply",
-            ModalKind::Escalate => "care.escalate",
-            ModalKind::Offline => "care.offline",
-            ModalKind::Close => "care.close",
-        }
-    }
-
-    /// The modal with this `callback_id`.
-    pub fn from_callback_id(callback_id: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.callback_id() == callback_id)
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            ModalKind::Reply => words::REPLY_TITLE,
-            ModalKind::Escalate => words::ESCALATE_TITLE,
-            ModalKind::Offline => words::OFFLINE_TITLE,
-            ModalKind::Close => words::CLOSE_TITLE,
-        }
-    }
-
-    fn submit(self) -> &'static str {
-        match self {
-            ModalKind::Reply => words::REPLY_SUBMIT,
-            ModalKind::Escalate => words::ESCALATE_SUBMIT,
-            ModalKind::Offline => words::OFFLINE_SUBMIT,
-            ModalKind::Close => words::CLOSE_SUBMIT,
-        }
     }
 }
 
@@ -972,10 +775,6 @@ fn input_block(
 
 // ----- Submissions ----------------------------------------------------------
 
-/// Messages to show under modal inputs, by `block_id`. A plain map, so it
-/// goes as-is into `SlackViewSubmissionErrorsResponse` or a JSON body.
-pub type FieldErrors = HashMap<String, String>;
-
 /// Why a `view_submission` did not become a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmissionError {
@@ -1041,50 +840,28 @@ pub fn submission(
         .filter(|meta| meta.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|meta| meta.parse().ok())
         .ok_or_else(|| SubmissionError::BadMetadata(cut_plain(private_metadata, LOGGED)))?;
-    let mut form = Form {
-        values: &state.values,
-        errors: FieldErrors::new(),
-    };
-    let command = match kind {
-        ModalKind::Reply => {
-            let text = form.required(input::TEXT, limits::TEXT_INPUT, words::ERR_TEXT_REQUIRED);
-            let kind = form.choice(input::KIND, words::ERR_KIND_REQUIRED, |v| match v {
-                KIND_REPLY => Some(KIND_REPLY),
-                KIND_DM => Some(KIND_DM),
-                KIND_NOTE => Some(KIND_NOTE),
-                _ => None,
-            });
-            match (text, kind) {
-                (Some(text), Some(KIND_DM)) => Some(Command::Dm { text }),
-                (Some(text), Some(KIND_NOTE)) => Some(Command::Note { text }),
-                (Some(text), Some(_)) => Some(Command::Reply { text }),
-                _ => None,
-            }
-        }
-        ModalKind::Escalate => {
-            let team = form.required(input::TEAM, limits::TEAM_INPUT, words::ERR_TEAM_REQUIRED);
-            let reason = form.optional(input::REASON, limits::TEXT_INPUT);
-            team.map(|team| Command::Escalate { team, reason })
-        }
-        ModalKind::Offline => {
-            let channel = form.choice(
-                input::CHANNEL,
-                words::ERR_CHANNEL_REQUIRED,
-                OfflineChannel::from_key,
-            );
-            let address = form.optional(input::ADDRESS, limits::ADDRESS_INPUT);
-            channel.map(|channel| Command::Offline { channel, address })
-        }
-        ModalKind::Close => {
-            let note = form.optional(input::NOTE, limits::TEXT_INPUT);
-            Some(Command::Close { note })
+    // Slack's state: `values[block_id][action_id]`, one id for both here.
+    let lookup = |id: &str| {
+        let value = state
+            .values
+            .get(&SlackBlockId(id.to_owned()))?
+            .get(&SlackActionId(id.to_owned()))?;
+        match &value.selected_option {
+            Some(option) => Some(option.value.as_str()),
+            None => value.value.as_deref(),
         }
     };
-    match command {
-        Some(command) if form.errors.is_empty() => Ok((case, command)),
-        _ => Err(SubmissionError::Invalid(form.errors)),
-    }
+    form::command(kind, &lookup, FORM_LIMITS)
+        .map(|command| (case, command))
+        .map_err(SubmissionError::Invalid)
 }
+
+/// What Slack's inputs hold (`plain_text_input` `max_length`, ours for the rest).
+const FORM_LIMITS: form::Limits = form::Limits {
+    text: limits::TEXT_INPUT,
+    team: limits::TEAM_INPUT,
+    address: limits::ADDRESS_INPUT,
+};
 
 /// The `view_submission` response that shows `errors` under their inputs:
 /// `{"response_action":"errors","errors":{block_id: message}}`.
@@ -1098,157 +875,12 @@ pub fn errors_view_response(errors: &FieldErrors) -> SlackViewSubmissionResponse
     SlackViewSubmissionResponse::Errors(SlackViewSubmissionErrorsResponse::new(errors.clone()))
 }
 
-type Values = HashMap<SlackBlockId, HashMap<SlackActionId, SlackViewStateValue>>;
-
-/// Reads a submitted modal's inputs, collecting errors as it goes so the
-/// person sees every problem at once.
-struct Form<'a> {
-    values: &'a Values,
-    errors: FieldErrors,
-}
-
-impl<'a> Form<'a> {
-    /// The input's value: a select's chosen option or a text input's text.
-    fn raw(&self, id: &str) -> Option<&'a str> {
-        let value = self
-            .values
-            .get(&SlackBlockId(id.to_owned()))?
-            .get(&SlackActionId(id.to_owned()))?;
-        match &value.selected_option {
-            Some(option) => Some(option.value.as_str()),
-            None => value.value.as_deref(),
-        }
-    }
-
-    /// Trimmed text, or an error if blank or over `max`.
-    fn required(&mut self, id: &str, max: usize, blank: &str) -> Option<String> {
-        match self.raw(id).map(str::trim).filter(|t| !t.is_empty()) {
-            None => {
-                self.errors.insert(id.to_owned(), blank.to_owned());
-                None
-            }
-            Some(text) => self.within(id, text, max),
-        }
-    }
-
-    /// Trimmed text, `None` if blank; an error if over `max`.
-    fn optional(&mut self, id: &str, max: usize) -> Option<String> {
-        let text = self.raw(id).map(str::trim).filter(|t| !t.is_empty())?;
-        self.within(id, text, max)
-    }
-
-    /// Slack enforces `max_length` in its client; check again so a forged or
-    /// replayed payload cannot carry more than the modal allows.
-    fn within(&mut self, id: &str, text: &str, max: usize) -> Option<String> {
-        if text.chars().count() > max {
-            self.errors.insert(id.to_owned(), words::err_too_long(max));
-            None
-        } else {
-            Some(text.to_owned())
-        }
-    }
-
-    /// A selected option mapped by `parse`, or an error if missing/unknown.
-    fn choice<T>(
-        &mut self,
-        id: &str,
-        missing: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Option<T> {
-        let chosen = self.raw(id).and_then(parse);
-        if chosen.is_none() {
-            self.errors.insert(id.to_owned(), missing.to_owned());
-        }
-        chosen
-    }
-}
-
 // ----- Long messages --------------------------------------------------------
-
-/// Splits mrkdwn `text` into pieces of at most `limit` width ([`width`]) each,
-/// for posting as consecutive thread messages.
-///
-/// Splits between lines where it can (dropping the newline at the split), and
-/// inside an over-long line only between atoms, so no mention, link or entity
-/// is cut in half (an atom wider than `limit` is split by chars as a last
-/// resort). Newlines at either end of a piece and whitespace-only pieces are
-/// dropped, so empty text gives no pieces.
-/// Thread messages use [`limits::SECTION_TEXT`]: each piece goes into a
-/// section block.
-/// A `limit` below 2 is treated as 2 (one astral char is 2 units).
-pub fn chunks(text: &str, limit: usize) -> Vec<String> {
-    let limit = limit.max(2);
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut used = 0;
-    let mut started = false;
-    for line in text.split('\n') {
-        let w = width(line);
-        if started && used + 1 + w <= limit {
-            current.push('\n');
-            current.push_str(line);
-            used += 1 + w;
-            continue;
-        }
-        if started {
-            out.push(std::mem::take(&mut current));
-        }
-        if w <= limit {
-            current = line.to_owned();
-            used = w;
-        } else {
-            let mut pieces = split_line(line, limit);
-            let last = pieces.pop().unwrap_or_default();
-            out.extend(pieces);
-            used = width(&last);
-            current = last;
-        }
-        started = true;
-    }
-    if started {
-        out.push(current);
-    }
-    // Blank lines at a split point would only pad the messages.
-    out.into_iter()
-        .map(|piece| piece.trim_matches('\n').to_owned())
-        .filter(|piece| !piece.trim().is_empty())
-        .collect()
-}
 
 /// A message's top-level `text` (notifications, clients without blocks):
 /// the start of its first section, already mrkdwn, cut at a safe place.
 pub fn notification(section: &str) -> String {
     cut_mrkdwn(section, limits::FALLBACK)
-}
-
-/// One line (no newlines) split into pieces of at most `limit` width.
-fn split_line(line: &str, limit: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut used = 0;
-    let mut push = |unit: &str, current: &mut String, used: &mut usize| {
-        let w = width(unit);
-        if *used + w > limit && !current.is_empty() {
-            out.push(std::mem::take(current));
-            *used = 0;
-        }
-        current.push_str(unit);
-        *used += w;
-    };
-    for atom in atoms(line) {
-        if width(atom) <= limit {
-            push(atom, &mut current, &mut used);
-        } else {
-            let mut buf = [0u8; 4];
-            for c in atom.chars() {
-                push(c.encode_utf8(&mut buf), &mut current, &mut used);
-            }
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -2028,7 +1660,7 @@ mod tests {
         );
 
         // No values at all: every required input is reported.
-        let empty = SlackViewState::new(HashMap::new());
+        let empty = SlackViewState::new(std::collections::HashMap::new());
         let Err(SubmissionError::Invalid(errors)) = submission("care.reply", "1", &empty) else {
             panic!()
         };
@@ -2115,60 +1747,6 @@ mod tests {
                 Ok((case, _)) => prop_assert_eq!(Ok(case), meta.parse::<u64>()),
                 Err(SubmissionError::Invalid(e)) => prop_assert!(!e.is_empty()),
                 Err(_) => {}
-            }
-        }
-    }
-
-    // ----- chunks -------------------------------------------------------------
-
-    #[test]
-    fn chunks_split_on_lines_first() {
-        assert_eq!(chunks("", 10), Vec::<String>::new());
-        assert_eq!(chunks("  \n \n", 10), Vec::<String>::new());
-        assert_eq!(chunks("short", 10), ["short"]);
-        assert_eq!(chunks("aaa\nbbb\nccc", 7), ["aaa\nbbb", "ccc"]);
-        assert_eq!(chunks("aaa\n\nbbb", 4), ["aaa", "bbb"]);
-        assert_eq!(chunks("abcdefghij\nk", 4), ["abcd", "efgh", "ij\nk"]);
-        assert_eq!(chunks("abcdefghij\nklm", 4), ["abcd", "efgh", "ij", "klm"]);
-    }
-
-    #[test]
-    fn chunks_keep_mentions_and_entities_whole() {
-        let m = mentions();
-        let text = format!("{}{} &&", "x".repeat(8), m.token("U123456"));
-        let rendered = m.mrkdwn(&text); // xxxxxxxx<@U123456> &amp;&amp;
-        let pieces = chunks(&rendered, 12);
-        assert_eq!(pieces, ["xxxxxxxx", "<@U123456> ", "&amp;&amp;"]);
-        // Raw (unrendered) tokens are atoms too: a split one would show its nonce.
-        let raw = format!("{}{}", "x".repeat(8), m.token("U123456"));
-        let pieces = chunks(&raw, 25);
-        assert_eq!(pieces, ["xxxxxxxx", m.token("U123456").as_str()]);
-        // An atom wider than the limit is split rather than overflowing.
-        assert!(chunks("<@U123456789>", 4).iter().all(|p| width(p) <= 4));
-    }
-
-    proptest! {
-        #[test]
-        fn chunks_respect_limit_and_keep_text(text in any::<String>(), limit in 0usize..60) {
-            let pieces = chunks(&text, limit);
-            for p in &pieces {
-                prop_assert!(width(p) <= limit.max(2));
-                prop_assert!(!p.trim().is_empty());
-            }
-            // Nothing but split points (newlines) and whitespace-only pieces is lost.
-            let strip = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-            prop_assert_eq!(strip(&pieces.concat()), strip(&text));
-        }
-
-        #[test]
-        fn chunks_never_split_atoms(words in proptest::collection::vec(
-            prop_oneof!["[a-z ]{1,8}", Just("&amp;".to_owned()), "<@U[A-Z0-9]{3,9}>", Just("\n".to_owned())], 0..40),
-            limit in 16usize..40,
-        ) {
-            let text = words.concat();
-            for p in chunks(&text, limit) {
-                prop_assert_eq!(p.matches('<').count(), p.matches('>').count());
-                prop_assert_eq!(p.matches('&').count(), p.matches(';').count());
             }
         }
     }
