@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use carebridge::cli::{self, Format};
 use carebridge::commands::{SlackApp, Specs};
-use carebridge::config::{ChatKind, Config, SlackMode};
+use carebridge::config::{ChatKind, Config, DEFAULT_COMMAND_PERMISSION, SlackMode};
 use carebridge::engine::Status;
 use carebridge::store::Store;
 
@@ -56,6 +56,9 @@ enum Command {
     Manifest {
         #[arg(value_enum)]
         target: ManifestTarget,
+        /// Discord: print only the OAuth2 URL that invites the bot.
+        #[arg(long)]
+        invite: bool,
     },
 }
 
@@ -200,16 +203,16 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
             let store = open_store(&config)?;
             reported(cli::export(&store, format, &mut stdout()))
         }
-        Command::Manifest { target } => {
+        Command::Manifest { target, invite } => {
             let specs = load_specs()?;
+            // The manifests need no secrets: without a config file they
+            // describe a default app (Socket Mode on Slack).
+            let config = match cli.config.exists() {
+                true => Some(load_config(&cli.config)?),
+                false => None,
+            };
             let value = match target {
                 ManifestTarget::Slack => {
-                    // The manifest needs no secrets: without a config file it
-                    // describes a Socket Mode app called carebridge.
-                    let config = match cli.config.exists() {
-                        true => Some(load_config(&cli.config)?),
-                        false => None,
-                    };
                     let slack = config.as_ref().and_then(|c| c.chat.slack.as_ref());
                     specs.slack_manifest(&SlackApp {
                         name: slack.map_or("carebridge", |s| s.app_name.as_str()),
@@ -222,7 +225,21 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                         }),
                     })
                 }
-                ManifestTarget::Discord => specs.discord_commands(),
+                ManifestTarget::Discord => {
+                    let discord = config.as_ref().and_then(|c| c.chat.discord.as_ref());
+                    let url = carebridge::commands::discord_invite(
+                        discord.map(|d| d.application_id),
+                        discord.map(|d| d.guild_id),
+                    );
+                    if invite {
+                        return print(&url);
+                    }
+                    // The JSON goes to stdout (to pipe it); the URL is for the person.
+                    eprintln!("{}", carebridge::text::discord::invite(&url));
+                    specs.discord_commands(
+                        discord.map_or(DEFAULT_COMMAND_PERMISSION, |d| d.command_permission),
+                    )
+                }
             };
             let text = serde_json::to_string_pretty(&value).map_err(failed)?;
             print(&text)

@@ -18,6 +18,7 @@ use axum::Router;
 
 use crate::chat::ChatSurface;
 use crate::chat::console::{Console, ConsoleLoop};
+use crate::chat::discord::{self, Discord};
 use crate::chat::slack::{self, Inbound, Slack};
 use crate::commands::Specs;
 use crate::config::{ChatKind, Config, SlackMode};
@@ -35,6 +36,7 @@ use crate::store::Store;
 enum Chat {
     Console(Arc<Console>),
     Slack(Arc<Slack>),
+    Discord(Arc<Discord>),
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
@@ -68,6 +70,8 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let service = Arc::new(Service::new(store, Arc::clone(&config)));
     let specs = Arc::new(specs);
     let (stop, stopped) = watch::channel(false);
+    // A part the bot cannot run without reports here, and the bot stops.
+    let (fatal_tx, mut fatal_rx) = tokio::sync::mpsc::channel::<anyhow::Error>(1);
 
     let mut networks = Networks::default();
     let mut demo_journal = None;
@@ -129,12 +133,19 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                 .context("chat.kind is slack but there is no [chat.slack]")?;
             Chat::Slack(Slack::connect(settings).await?)
         }
-        // check-config refuses this until its adapter exists.
-        ChatKind::Discord => anyhow::bail!("chat.kind discord is not available in this build yet"),
+        ChatKind::Discord => {
+            let settings = config
+                .chat
+                .discord
+                .as_ref()
+                .context("chat.kind is discord but there is no [chat.discord]")?;
+            Chat::Discord(Discord::connect(settings, &specs).await?)
+        }
     };
     let surface: Arc<dyn ChatSurface> = match &chat {
         Chat::Console(console) => console.clone(),
         Chat::Slack(slack) => slack.clone(),
+        Chat::Discord(discord) => discord.clone(),
     };
 
     let dispatcher = Dispatcher::new(Arc::clone(&service), surface, Arc::new(networks));
@@ -242,6 +253,24 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                 }
             }
         }
+        Chat::Discord(discord) => {
+            let (inbound, worker) = discord::Inbound::start(
+                Arc::clone(&discord),
+                Arc::clone(&service),
+                specs,
+                stopped.clone(),
+            );
+            helpers.push(worker);
+            let (stopped, fatal) = (stopped.clone(), fatal_tx.clone());
+            helpers.push(tokio::spawn(async move {
+                if let Err(error) = discord::run(discord, inbound, stopped).await {
+                    // Nothing reaches the bot without the gateway: stop, loudly.
+                    let _ = fatal
+                        .send(error.context("the Discord gateway stopped"))
+                        .await;
+                }
+            }));
+        }
     }
     if listen {
         helpers.push(server::serve(config.bot.listen, routes, stopped.clone()).await?);
@@ -256,9 +285,14 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
             None => std::future::pending().await,
         }
     };
+    let mut fatal = None;
     tokio::select! {
         _ = signalled() => tracing::info!("Signal received; shutting down."),
         _ = console_done => tracing::info!("Console input ended; shutting down."),
+        Some(error) = fatal_rx.recv() => {
+            tracing::error!(error = %format!("{error:#}"), "Shutting down.");
+            fatal = Some(error);
+        }
     }
     let _ = stop.send(true);
     if let Some(task) = console_task {
@@ -278,6 +312,9 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         tracing::warn!("Dispatcher did not stop in time.");
     }
     service.store().flush()?;
+    if let Some(error) = fatal {
+        return Err(error);
+    }
     tracing::info!("Stopped cleanly.");
     Ok(())
 }

@@ -8,7 +8,9 @@
 //! [`ChatEvent`]s and the dispatcher's calls into API requests.
 
 pub mod console;
+pub mod discord;
 pub mod form;
+pub mod recent;
 pub mod slack;
 pub mod split;
 
@@ -81,6 +83,16 @@ pub enum ChatEvent {
     Slash {
         actor: Actor,
         text: String,
+        event: Option<String>,
+    },
+    /// A command given as a name and named options (Discord's `/care <sub>
+    /// option:value…`). Inside a case's `thread` that case is meant; an
+    /// explicit `case` option names one anywhere.
+    Options {
+        actor: Actor,
+        thread: Option<String>,
+        name: String,
+        options: Vec<(String, String)>,
         event: Option<String>,
     },
     /// A button or form that names its case and command directly.
@@ -214,6 +226,42 @@ pub fn route(
             }
             Err(message) => return Ok(Some(message)),
         },
+        ChatEvent::Options {
+            actor,
+            thread,
+            name,
+            options,
+            event,
+        } => {
+            let here = match &thread {
+                Some(thread) => store.case_for_thread(thread)?,
+                None => None,
+            };
+            let parsed = match specs.from_options(&name, here, &options) {
+                Ok(parsed) => parsed,
+                Err(error) => return Ok(Some(text::usage::usage_error(&error))),
+            };
+            let Some(command) = command(&parsed) else {
+                return Ok(Some(text::internal_error()));
+            };
+            let Some(number) = parsed.case else {
+                return Ok(Some(match &command {
+                    Command::Help { command } => specs.help(command.as_deref(), Invocation::Slash),
+                    _ => text::case_needed(&parsed.name),
+                }));
+            };
+            (
+                number,
+                Input::Command {
+                    actor,
+                    required: permission(specs, &parsed.name),
+                    command,
+                    // The options are not a message in the thread: a note must be posted.
+                    in_thread: false,
+                },
+                event,
+            )
+        }
         ChatEvent::Action {
             actor,
             case,

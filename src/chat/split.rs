@@ -16,6 +16,9 @@ pub fn width(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+/// The ellipsis that marks text we cut.
+pub const ELLIPSIS: char = '…';
+
 /// Opens a mention token. Private-use code points: never typed by accident, and
 /// a token is only honoured with the right nonce anyway.
 pub const TOKEN_OPEN: char = '\u{E000}';
@@ -68,6 +71,28 @@ pub fn atoms(s: &str) -> impl Iterator<Item = &str> {
             atom
         })
     })
+}
+
+/// Plain text cut to `max` width on a char boundary, with an ellipsis.
+pub fn cut_plain(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let budget = max.saturating_sub(1);
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.len_utf16();
+        if used + w > budget {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if max > 0 {
+        out.push(ELLIPSIS);
+    }
+    out
 }
 
 /// Splits `text` into pieces of at most `limit` width ([`width`]) each,

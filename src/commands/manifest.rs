@@ -170,7 +170,10 @@ impl Specs {
     /// The Discord application-command array for a bulk overwrite
     /// (`PUT /applications/{id}/guilds/{guild}/commands`): one `care`
     /// command with a sub-command per spec. See the module docs.
-    pub fn discord_commands(&self) -> Value {
+    /// `permission` is `default_member_permissions`: the permission bits a
+    /// member needs to see `/care` until a server admin says otherwise
+    /// (`None`: every member).
+    pub fn discord_commands(&self, permission: Option<u64>) -> Value {
         let subcommands: Vec<Value> = self
             .iter()
             .map(|spec| {
@@ -222,9 +225,39 @@ impl Specs {
             "description": usage::DISCORD_COMMAND_DESCRIPTION,
             "contexts": [GUILD],
             "dm_permission": false,
+            // Discord takes the bit set as a string (it outgrows JSON numbers).
+            "default_member_permissions": permission.map(|p| p.to_string()),
             "options": subcommands,
         }])
     }
+}
+
+/// What the bot needs in the channels it works in (platforms.md §2): see
+/// them and their history, post (embeds too) and reply in threads, start
+/// threads from its cards, archive/unarchive and tag them (Manage Threads),
+/// and create a forum's missing tags (Manage Channels; it may be granted on
+/// the forum channels alone instead).
+pub const DISCORD_BOT_PERMISSIONS: u64 = (1 << 4) // MANAGE_CHANNELS
+    | (1 << 10) // VIEW_CHANNEL
+    | (1 << 11) // SEND_MESSAGES
+    | (1 << 14) // EMBED_LINKS
+    | (1 << 16) // READ_MESSAGE_HISTORY
+    | (1 << 34) // MANAGE_THREADS
+    | (1 << 35) // CREATE_PUBLIC_THREADS
+    | (1 << 38); // SEND_MESSAGES_IN_THREADS
+
+/// The OAuth2 URL that adds the bot (and its slash commands) to a server
+/// with [`DISCORD_BOT_PERMISSIONS`]; with a guild, that server is preselected.
+pub fn discord_invite(application_id: Option<u64>, guild_id: Option<u64>) -> String {
+    let client =
+        application_id.map_or_else(|| "YOUR_APPLICATION_ID".to_owned(), |id| id.to_string());
+    let mut url = format!(
+        "https://discord.com/oauth2/authorize?client_id={client}&scope=bot+applications.commands&permissions={DISCORD_BOT_PERMISSIONS}"
+    );
+    if let Some(guild) = guild_id {
+        url.push_str(&format!("&guild_id={guild}&disable_guild_select=true"));
+    }
+    url
 }
 
 #[cfg(test)]
@@ -366,13 +399,14 @@ mod tests {
     #[test]
     fn discord_commands_shape() {
         let specs = specs();
-        let json = specs.discord_commands();
+        let json = specs.discord_commands(Some(1 << 34));
         let all = json.as_array().unwrap();
         assert_eq!(all.len(), 1);
         let care = &all[0];
         assert_eq!(care["name"], "care");
         assert_eq!(care["type"], 1);
         assert_eq!(care["contexts"], json!([0]));
+        assert_eq!(care["default_member_permissions"], "17179869184");
         assert_eq!(care["dm_permission"], false);
         assert!(description_ok(&care["description"]));
 
@@ -431,7 +465,7 @@ mod tests {
 
     #[test]
     fn discord_option_kinds() {
-        let json = specs().discord_commands();
+        let json = specs().discord_commands(None);
         let sub = |name: &str| {
             json[0]["options"]
                 .as_array()
@@ -479,8 +513,18 @@ mod tests {
             }
             n
         }
-        let json = specs().discord_commands();
+        let json = specs().discord_commands(None);
         let total = count(&json[0]);
         assert!(total <= 8000, "{total}");
+    }
+
+    #[test]
+    fn discord_invite_asks_for_what_the_bot_uses() {
+        let url = discord_invite(Some(11), Some(12));
+        assert_eq!(
+            url,
+            "https://discord.com/oauth2/authorize?client_id=11&scope=bot+applications.commands&permissions=326417599504&guild_id=12&disable_guild_select=true"
+        );
+        assert!(discord_invite(None, None).contains("client_id=YOUR_APPLICATION_ID&"));
     }
 }

@@ -32,7 +32,7 @@ pub mod manifest;
 pub mod parse;
 pub mod spec;
 
-pub use manifest::SlackApp;
+pub use manifest::{DISCORD_BOT_PERMISSIONS, SlackApp, discord_invite};
 pub use parse::{ArgValue, Parsed, UsageError};
 pub use spec::{ArgKind, ArgSpec, Group, Role, Spec, SpecError, SpecProblem};
 

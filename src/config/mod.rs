@@ -151,14 +151,80 @@ pub enum ChatKind {
 /// `[chat]`.
 #[derive(Debug, Clone)]
 pub struct ChatConfig {
-    /// `kind`: `console`, `slack` or `discord`; `discord` is not available in this build yet
-    /// (default `console`).
+    /// `kind`: `console`, `slack` or `discord` (default `console`).
     pub kind: ChatKind,
     /// `[chat.console]`: settings of the console adapter (defaults as documented there).
     pub console: ConsoleConfig,
     /// `[chat.slack]`: settings of the Slack adapter; required when `kind = "slack"`
     /// (default: absent).
     pub slack: Option<SlackConfig>,
+    /// `[chat.discord]`: settings of the Discord adapter; required when `kind = "discord"`
+    /// (default: absent).
+    pub discord: Option<DiscordConfig>,
+}
+
+/// `chat.discord.command_permission`'s default: Manage Threads, which the
+/// people who work case threads hold.
+pub const DEFAULT_COMMAND_PERMISSION: Option<u64> = Some(1 << 34);
+
+/// `[chat.discord]`.
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    /// `token`: the bot token from the Developer Portal's Bot page; required (usually
+    /// `${DISCORD_TOKEN}`).
+    pub token: Secret,
+    /// `application_id`: the application's id (General Information page); required.
+    pub application_id: u64,
+    /// `guild_id`: the server the bot works in; `/care` is registered there; required.
+    pub guild_id: u64,
+    /// `api_url`: REST base URL ending in `/api/` (default `https://discord.com/api/`). Any
+    /// other URL is used as an HTTP proxy in front of Discord (a twilight-http-proxy, or a
+    /// test's fake): the proxy then owns rate limits, and a 429 it passes back is retried.
+    pub api_url: String,
+    /// `approver_roles`: role ids whose members approve or reject drafts (default: none).
+    pub approver_roles: Vec<u64>,
+    /// `approvers`: user ids who approve or reject drafts, whatever their roles
+    /// (default: none).
+    pub approvers: Vec<u64>,
+    /// `agent_roles`: role ids whose members may work cases; with `agents` empty too, every
+    /// member of the server may (default: empty).
+    pub agent_roles: Vec<u64>,
+    /// `agents`: user ids who may work cases, whatever their roles (default: empty).
+    pub agents: Vec<u64>,
+    /// `thread_commands`: read messages in case threads, so `!claim`-style commands work
+    /// there and other messages are kept as internal notes. Needs the privileged Message
+    /// Content intent, switched on in the Developer Portal (default `false`: threads are
+    /// worked with `/care` and the card's buttons, which need no privileged intent).
+    pub thread_commands: bool,
+    /// `archive_closed`: archive a case's thread when the case closes, and unarchive it when
+    /// the case reopens (default `true`).
+    pub archive_closed: bool,
+    /// `auto_archive`: how long an idle case thread stays open before Discord archives it:
+    /// `1h`, `24h`, `3d` or `7d` (default `7d`). Stored in minutes, as Discord takes it.
+    pub auto_archive_minutes: u16,
+    /// `command_permission`: the permission a member needs to see `/care` before a server
+    /// admin changes it under Integrations: `manage_threads`, `manage_messages`,
+    /// `moderate_members`, `manage_guild`, `administrator` or `everyone`
+    /// (default `manage_threads`). Roles are still checked by carebridge on every command.
+    pub command_permission: Option<u64>,
+    /// `role_cache`: how long a member's roles, looked up for a reaction removal (which
+    /// carries none), are cached (default `5m`).
+    pub role_cache: Duration,
+    /// `[chat.discord.channels]`: queue → channel id (a text or forum channel); `default`
+    /// is required and takes every queue not listed.
+    pub channels: BTreeMap<String, u64>,
+}
+
+impl DiscordConfig {
+    /// The channel a queue's cases go to (`0` only if `default` is missing, which the
+    /// config check refuses).
+    pub fn channel_for(&self, queue: &str) -> u64 {
+        self.channels
+            .get(queue)
+            .or_else(|| self.channels.get("default"))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// How the Slack adapter receives events.

@@ -67,6 +67,43 @@ pub(super) struct RawChat {
     pub console: Option<RawConsole>,
     /// [`super::ChatConfig::slack`].
     pub slack: Option<RawSlack>,
+    /// [`super::ChatConfig::discord`].
+    pub discord: Option<RawDiscord>,
+}
+
+/// `[chat.discord]` as written. Ids are strings: Discord's snowflakes, copied from the
+/// client, and too long to be safe as TOML integers everywhere.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a [chat.discord] table")]
+pub(super) struct RawDiscord {
+    /// [`super::DiscordConfig::token`].
+    pub token: Option<String>,
+    /// [`super::DiscordConfig::application_id`].
+    pub application_id: Option<String>,
+    /// [`super::DiscordConfig::guild_id`].
+    pub guild_id: Option<String>,
+    /// [`super::DiscordConfig::api_url`].
+    pub api_url: Option<String>,
+    /// [`super::DiscordConfig::approver_roles`].
+    pub approver_roles: Option<Vec<String>>,
+    /// [`super::DiscordConfig::approvers`].
+    pub approvers: Option<Vec<String>>,
+    /// [`super::DiscordConfig::agent_roles`].
+    pub agent_roles: Option<Vec<String>>,
+    /// [`super::DiscordConfig::agents`].
+    pub agents: Option<Vec<String>>,
+    /// [`super::DiscordConfig::thread_commands`].
+    pub thread_commands: Option<bool>,
+    /// [`super::DiscordConfig::archive_closed`].
+    pub archive_closed: Option<bool>,
+    /// [`super::DiscordConfig::auto_archive_minutes`].
+    pub auto_archive: Option<String>,
+    /// [`super::DiscordConfig::command_permission`].
+    pub command_permission: Option<String>,
+    /// [`super::DiscordConfig::role_cache`].
+    pub role_cache: Option<String>,
+    /// [`super::DiscordConfig::channels`].
+    pub channels: Option<BTreeMap<String, String>>,
 }
 
 /// `[chat.slack]` as written.

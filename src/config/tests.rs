@@ -17,6 +17,7 @@ fn env(name: &str) -> Option<String> {
         "LISTEN_PORT" => Some("9090".to_owned()),
         "REGION" => Some("EU".to_owned()),
         "SLACK_BOT_TOKEN" => Some("xoxb-1-secret-bot".to_owned()),
+        "DISCORD_TOKEN" => Some("discord-secret-token".to_owned()),
         "SLACK_APP_TOKEN" => Some("xapp-1-secret-app".to_owned()),
         "SLACK_SIGNING_SECRET" => Some("8f742231b10e8888abcd99yyyzzz85a5".to_owned()),
         "WRONG_TOKEN" => Some("xoxp-user-token-secret".to_owned()),
@@ -532,7 +533,7 @@ kind = "backup"
 fn unavailable_chat_and_networks() {
     assert_problems(
         &with("[chat]\nkind = \"discord\""),
-        &["chat.kind: `discord` is not available in this build yet (available: console, slack)"],
+        &[r#"chat.discord: is required when chat.kind is "discord""#],
     );
     assert_problems(
         "[[accounts]]\nid = \"a\"\nnetwork = \"facebook\"",
@@ -1131,4 +1132,79 @@ fn x_account_problems_name_the_key() {
             "accounts[0].api_url: does not apply to demo accounts (they use `pace`)",
         ],
     );
+}
+
+const DISCORD: &str = r#"
+[chat]
+kind = "discord"
+[chat.discord]
+token = "${DISCORD_TOKEN}"
+application_id = "1100000000000000001"
+guild_id = "1200000000000000001"
+approver_roles = ["1500000000000000002"]
+[chat.discord.channels]
+default = "1400000000000000001"
+billing = "1400000000000000002"
+"#;
+
+#[test]
+fn discord_defaults_and_channels() {
+    let config = ok(&with(DISCORD));
+    assert_eq!(config.chat.kind, ChatKind::Discord);
+    let discord = config.chat.discord.unwrap();
+    assert_eq!(discord.token.expose(), "discord-secret-token");
+    assert_eq!(discord.application_id, 1100000000000000001);
+    assert_eq!(discord.guild_id, 1200000000000000001);
+    assert_eq!(discord.api_url, "https://discord.com/api/");
+    assert_eq!(discord.approver_roles, [1500000000000000002]);
+    assert!(discord.approvers.is_empty() && discord.agents.is_empty());
+    assert!(!discord.thread_commands);
+    assert!(discord.archive_closed);
+    assert_eq!(discord.auto_archive_minutes, 10080);
+    assert_eq!(discord.command_permission, Some(1 << 34));
+    assert_eq!(discord.role_cache, Duration::from_secs(300));
+    assert_eq!(discord.channel_for("billing"), 1400000000000000002);
+    assert_eq!(discord.channel_for("escalations"), 1400000000000000001);
+    let debug = format!("{discord:?}");
+    assert!(!debug.contains("discord-secret-token"), "{debug}");
+}
+
+#[test]
+fn discord_problems_name_the_key() {
+    let text = with(
+        r##"
+[chat]
+kind = "discord"
+[chat.discord]
+application_id = "my-app"
+api_url = "https://discord.com/"
+agent_roles = ["1", "@support"]
+auto_archive = "2d"
+command_permission = "kick"
+[chat.discord.channels]
+billing = "#billing"
+"##,
+    );
+    assert_problems(
+        &text,
+        &[
+            r#"chat.discord.token: is required (write "${VARIABLE}" to read it from the environment)"#,
+            r#"chat.discord.application_id: "my-app" is not a Discord id (a number like "1234567890123456789"; enable Developer Mode, then Copy ID)"#,
+            "chat.discord.guild_id: is required (a Discord id: enable Developer Mode, then Copy ID)",
+            r#"chat.discord.api_url: "https://discord.com/" must end in /api/ (Discord's REST paths start there)"#,
+            r#"chat.discord.agent_roles[1]: "@support" is not a Discord id (a number like "1234567890123456789"; enable Developer Mode, then Copy ID)"#,
+            r#"chat.discord.auto_archive: "2d" is not one of 1h, 24h, 3d, 7d"#,
+            r#"chat.discord.command_permission: "kick" is not one of manage_threads, manage_messages, moderate_members, manage_guild, administrator, everyone"#,
+            r##"chat.discord.channels.billing: "#billing" is not a Discord id (a number like "1234567890123456789"; enable Developer Mode, then Copy ID)"##,
+            "chat.discord.channels.default: is required: the text or forum channel for every queue not listed",
+        ],
+    );
+    let everyone = with(&DISCORD.replace(
+        "approver_roles",
+        "command_permission = \"everyone\"\nauto_archive = \"24h\"\nthread_commands = true\napprover_roles",
+    ));
+    let discord = ok(&everyone).chat.discord.unwrap();
+    assert_eq!(discord.command_permission, None);
+    assert_eq!(discord.auto_archive_minutes, 1440);
+    assert!(discord.thread_commands);
 }

@@ -16,15 +16,16 @@ use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
 
 use super::raw::{
-    Elements, RawAccount, RawApproval, RawAuth, RawBot, RawBusinessHours, RawChat, RawDocument,
-    RawJob, RawListening, RawOffline, RawRoutingRule, RawSla, RawSlack, RawWebhook, Section,
+    Elements, RawAccount, RawApproval, RawAuth, RawBot, RawBusinessHours, RawChat, RawDiscord,
+    RawDocument, RawJob, RawListening, RawOffline, RawRoutingRule, RawSla, RawSlack, RawWebhook,
+    Section,
 };
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
-    Config, ConsoleConfig, DemoSource, FirstResponse, JobConfig, JobKind, ListeningQuery,
-    OFFLINE_PLACEHOLDERS, OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig,
-    SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook, parse_crontab, parse_duration,
-    path,
+    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, FirstResponse,
+    JobConfig, JobKind, ListeningQuery, OFFLINE_PLACEHOLDERS, OfflineTemplates, Problem,
+    RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth,
+    XWebhook, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -80,11 +81,23 @@ const CHAT_KINDS: &[(&str, ChatKind)] = &[
 /// `chat.slack.mode`.
 const SLACK_MODES: &[(&str, SlackMode)] =
     &[("socket", SlackMode::Socket), ("events", SlackMode::Events)];
+/// `chat.discord.auto_archive`: the durations Discord offers, in minutes.
+const AUTO_ARCHIVE: &[(&str, u16)] = &[("1h", 60), ("24h", 1440), ("3d", 4320), ("7d", 10080)];
+/// `chat.discord.command_permission`: permission bits (platforms.md §2; `everyone` = no
+/// default restriction).
+const COMMAND_PERMISSIONS: &[(&str, Option<u64>)] = &[
+    ("manage_threads", Some(1 << 34)),
+    ("manage_messages", Some(1 << 13)),
+    ("moderate_members", Some(1 << 40)),
+    ("manage_guild", Some(1 << 5)),
+    ("administrator", Some(1 << 3)),
+    ("everyone", None),
+];
 /// `jobs.kind`.
 const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 
 /// Chat adapters compiled into this build; widen as adapters land.
-const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack];
+const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack, ChatKind::Discord];
 /// Networks with a connector in this build; widen as connectors land.
 const AVAILABLE_NETWORKS: &[Platform] = &[Platform::X, Platform::Demo];
 /// `accounts.auth.kind` for X accounts.
@@ -267,6 +280,14 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let discord = match raw.discord {
+            Some(discord) => Some(self.discord(discord)),
+            None if kind == ChatKind::Discord => {
+                self.problem("chat.discord", "is required when chat.kind is \"discord\"");
+                None
+            }
+            None => None,
+        };
         ChatConfig {
             kind,
             console: ConsoleConfig {
@@ -275,7 +296,107 @@ impl Validator<'_> {
                 user,
             },
             slack,
+            discord,
         }
+    }
+
+    fn discord(&mut self, raw: RawDiscord) -> DiscordConfig {
+        let token = self
+            .token("chat.discord.token", raw.token, "", true)
+            .unwrap_or_else(|| Secret::new(""));
+        let application_id = self.snowflake("chat.discord.application_id", raw.application_id);
+        let guild_id = self.snowflake("chat.discord.guild_id", raw.guild_id);
+        let api_url = self.url(
+            "chat.discord.api_url",
+            raw.api_url,
+            "https://discord.com/api/",
+        );
+        if !api_url.ends_with("/api/") {
+            self.problem(
+                "chat.discord.api_url",
+                format!("{api_url:?} must end in /api/ (Discord's REST paths start there)"),
+            );
+        }
+        let auto_archive_minutes = match raw.auto_archive {
+            None => 10080,
+            Some(text) => self
+                .choice("chat.discord.auto_archive", &text, AUTO_ARCHIVE)
+                .unwrap_or(10080),
+        };
+        let command_permission = match raw.command_permission {
+            None => DEFAULT_COMMAND_PERMISSION,
+            Some(text) => self
+                .choice(
+                    "chat.discord.command_permission",
+                    &text,
+                    COMMAND_PERMISSIONS,
+                )
+                .unwrap_or(DEFAULT_COMMAND_PERMISSION),
+        };
+        let role_cache = self.duration(
+            "chat.discord.role_cache",
+            raw.role_cache,
+            Duration::from_secs(300),
+            false,
+        );
+        let mut channels = BTreeMap::new();
+        for (queue, channel) in raw.channels.unwrap_or_default() {
+            let at = path::key("chat.discord.channels", &queue);
+            if let Some(id) = self.snowflake(&at, Some(channel)) {
+                channels.insert(queue, id);
+            }
+        }
+        if !channels.contains_key("default") {
+            self.problem(
+                "chat.discord.channels.default",
+                "is required: the text or forum channel for every queue not listed",
+            );
+        }
+        DiscordConfig {
+            token,
+            application_id: application_id.unwrap_or(0),
+            guild_id: guild_id.unwrap_or(0),
+            api_url,
+            approver_roles: self.snowflakes("chat.discord.approver_roles", raw.approver_roles),
+            approvers: self.snowflakes("chat.discord.approvers", raw.approvers),
+            agent_roles: self.snowflakes("chat.discord.agent_roles", raw.agent_roles),
+            agents: self.snowflakes("chat.discord.agents", raw.agents),
+            thread_commands: raw.thread_commands.unwrap_or(false),
+            archive_closed: raw.archive_closed.unwrap_or(true),
+            auto_archive_minutes,
+            command_permission,
+            role_cache,
+            channels,
+        }
+    }
+
+    /// A required Discord id; `None` (reported) when missing or malformed.
+    fn snowflake(&mut self, at: &str, raw: Option<String>) -> Option<u64> {
+        let Some(text) = raw else {
+            self.problem(
+                at,
+                "is required (a Discord id: enable Developer Mode, then Copy ID)",
+            );
+            return None;
+        };
+        let id = parse_snowflake(&text);
+        if id.is_none() {
+            self.problem(
+                at,
+                format!("{text:?} is not a Discord id (a number like \"1234567890123456789\"; enable Developer Mode, then Copy ID)"),
+            );
+        }
+        id
+    }
+
+    fn snowflakes(&mut self, at: &str, raw: Option<Vec<String>>) -> Vec<u64> {
+        let mut ids = Vec::new();
+        for (i, text) in raw.unwrap_or_default().into_iter().enumerate() {
+            if let Some(id) = self.snowflake(&path::index(at, i), Some(text)) {
+                ids.push(id);
+            }
+        }
+        ids
     }
 
     fn slack(&mut self, raw: RawSlack) -> SlackConfig {
@@ -1257,6 +1378,15 @@ impl Validator<'_> {
     fn resolve(&self, text: &str) -> PathBuf {
         self.base_dir.join(text.trim())
     }
+}
+
+/// A Discord snowflake: digits only, non-zero, within 64 bits.
+fn parse_snowflake(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|id| *id != 0)
 }
 
 /// Slack ids are an upper-case type letter followed by upper-case letters and digits.

@@ -112,3 +112,12 @@ pub fn err_too_long(max: usize) -> String {
 pub fn case_title(case: u64) -> String {
     format!("Case #{case}")
 }
+
+/// Card header when the card has no title (Slack rejects empty headers).
+pub fn card_title_fallback(case: u64) -> String {
+    format!("Case #{case}")
+}
+
+/// Shown in place of the customer's text when the post has none (a photo, a
+/// sticker…); chats reject empty text.
+pub const NO_TEXT: &str = "(no text)";

@@ -6,6 +6,7 @@
 //! formatted by a callback so each chat can use its own syntax.
 
 pub mod console;
+pub mod discord;
 pub mod forms;
 pub mod slack;
 pub mod usage;
@@ -635,6 +636,13 @@ pub fn no_such_case(number: u64) -> String {
 /// Refusal for a `!command` typed in a thread that is not a case thread.
 pub fn not_a_case_thread() -> String {
     "This thread is not a case thread; use `/care <command> <case> …` instead.".to_owned()
+}
+
+/// A slash command whose case could not be told from where it was run.
+pub fn case_needed(command: &str) -> String {
+    format!(
+        "Which case? Run `/care {command}` inside the case's thread, or give its number in the `case` option."
+    )
 }
 
 /// Generic line shown when something broke on our side (details go to the log).

@@ -11,17 +11,8 @@
 
 pub use super::forms::*;
 
-/// Card header when the card has no title (Slack rejects empty headers).
-pub fn card_title_fallback(case: u64) -> String {
-    format!("Case #{case}")
-}
-
 /// Label of the link to the customer's post on its network.
 pub const PERMALINK_LABEL: &str = "Open on the network";
-
-/// Shown in place of the customer's text when the post has none (a photo, a
-/// sticker…); Slack rejects empty text objects.
-pub const NO_TEXT: &str = "(no text)";
 
 /// Title of the dialog that confirms the Close button.
 pub const CLOSE_CONFIRM_TITLE: &str = "Close this case?";

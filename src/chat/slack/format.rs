@@ -35,7 +35,7 @@ pub use crate::chat::form::{
     CardButton, FieldErrors, KIND_DM, KIND_NOTE, KIND_REPLY, ModalKind, input,
 };
 pub use crate::chat::split::chunks;
-use crate::chat::split::{TOKEN_CLOSE, TOKEN_OPEN, atoms, width};
+use crate::chat::split::{ELLIPSIS, TOKEN_CLOSE, TOKEN_OPEN, atoms, cut_plain, width};
 use crate::engine::{Command, OfflineChannel};
 use crate::text::Card;
 use crate::text::slack as words;
@@ -340,9 +340,6 @@ fn classify(id: &str) -> Target<'_> {
 
 // ----- Cutting to limits ----------------------------------------------------
 
-/// The ellipsis that marks text we cut.
-const ELLIPSIS: char = '…';
-
 /// `s` cut to `max` width with an ellipsis, never inside a mention, link or
 /// entity (a half `<@U12` or `&am` would render as garbage or worse).
 fn cut_mrkdwn(s: &str, max: usize) -> String {
@@ -358,28 +355,6 @@ fn cut_mrkdwn(s: &str, max: usize) -> String {
             break;
         }
         out.push_str(atom);
-        used += w;
-    }
-    if max > 0 {
-        out.push(ELLIPSIS);
-    }
-    out
-}
-
-/// Plain text cut to `max` width on a char boundary, with an ellipsis.
-fn cut_plain(s: &str, max: usize) -> String {
-    if width(s) <= max {
-        return s.to_owned();
-    }
-    let budget = max.saturating_sub(1);
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.len_utf16();
-        if used + w > budget {
-            break;
-        }
-        out.push(c);
         used += w;
     }
     if max > 0 {

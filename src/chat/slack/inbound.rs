@@ -7,8 +7,7 @@
 //! Must not: decide workflow (route and the engine do), or block the
 //! transport on Slack API calls.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use chrono::Utc;
 use slack_morphism::prelude::*;
@@ -17,6 +16,7 @@ use tokio::sync::{mpsc, watch};
 use super::Slack;
 use super::events::{self, FieldErrors, ReplyTo, Request, What, split_id};
 use super::format;
+use crate::chat::recent::Recent;
 use crate::chat::{self, ChatEvent};
 use crate::commands::Specs;
 use crate::engine::Actor;
@@ -26,37 +26,10 @@ use crate::text;
 /// Requests waiting for the worker; beyond this the transport waits (and
 /// Slack's own retry covers an ack that then comes late).
 const QUEUE: usize = 4096;
-/// Event ids remembered in memory, so a retry that arrives while the first
-/// delivery is still queued is dropped (the store remembers worked ones).
-const RECENT: usize = 10_000;
-
 pub struct Inbound {
     slack: Arc<Slack>,
     queue: mpsc::Sender<Request>,
-    recent: Mutex<Recent>,
-}
-
-#[derive(Default)]
-struct Recent {
-    order: VecDeque<String>,
-    ids: HashSet<String>,
-}
-
-impl Recent {
-    /// False when `id` was seen lately.
-    fn insert(&mut self, id: &str) -> bool {
-        if self.ids.contains(id) {
-            return false;
-        }
-        if self.order.len() >= RECENT
-            && let Some(old) = self.order.pop_front()
-        {
-            self.ids.remove(&old);
-        }
-        self.order.push_back(id.to_owned());
-        self.ids.insert(id.to_owned());
-        true
-    }
+    recent: Recent,
 }
 
 impl Inbound {
@@ -78,7 +51,7 @@ impl Inbound {
             Arc::new(Inbound {
                 slack,
                 queue,
-                recent: Mutex::new(Recent::default()),
+                recent: Recent::default(),
             }),
             task,
         )
@@ -86,16 +59,11 @@ impl Inbound {
 
     /// Queues a request unless it is a redelivery seen lately.
     pub async fn accept(&self, request: Request) {
-        if let Some(id) = &request.event {
-            let fresh = self
-                .recent
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(id);
-            if !fresh {
-                tracing::debug!(event = %id, "Slack event redelivered; dropped.");
-                return;
-            }
+        if let Some(id) = &request.event
+            && !self.recent.insert(id)
+        {
+            tracing::debug!(event = %id, "Slack event redelivered; dropped.");
+            return;
         }
         if self.queue.send(request).await.is_err() {
             tracing::warn!("Slack event arrived while shutting down; dropped.");
