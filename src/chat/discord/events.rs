@@ -276,3 +276,166 @@ fn submitted(modal: &ModalInteraction) -> Request {
         reply: ReplyTo::Interaction(modal.token.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Recorded payloads in Discord's documented shapes
+    //! (`tests/data/discord/`), parsed by serenity as the gateway would.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    const ME: u64 = 1300000000000000001;
+    const MARIA: u64 = 1600000000000000001;
+    const LEE: u64 = 1600000000000000002;
+    const THREAD: &str = "1700000000000000050";
+    const TOKEN: &str = "aW50ZXJhY3Rpb246MTcwMDAwMDAwMDAwMDAwMDMwMTp0b2tlbg";
+
+    fn fixture<T: DeserializeOwned>(name: &str) -> T {
+        let path = format!("{}/tests/data/discord/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    fn interaction_request(name: &str) -> (Ack, Option<Request>) {
+        interaction(&fixture::<Interaction>(name)).unwrap()
+    }
+
+    #[test]
+    fn a_thread_message_carries_its_author_and_roles() {
+        let request = message(&fixture("message_create_thread.json")).unwrap();
+        assert_eq!(
+            request,
+            Request {
+                user: MARIA,
+                roles: Some(vec![1500000000000000001]),
+                what: What::Message {
+                    thread: THREAD.into(),
+                    text: "!claim".into()
+                },
+                event: Some("discord:m:1700000000000000101".into()),
+                reply: ReplyTo::Message {
+                    channel: THREAD.into(),
+                    message: "1700000000000000101".into()
+                },
+            }
+        );
+        // Our own messages (any bot's) are never commands or notes.
+        assert_eq!(message(&fixture("message_create_bot.json")), None);
+    }
+
+    #[test]
+    fn reactions_name_the_message_and_emoji() {
+        let added = reaction(&fixture("reaction_add.json"), true, ME).unwrap();
+        assert_eq!(added.user, LEE);
+        assert_eq!(
+            added.roles,
+            Some(vec![1500000000000000001, 1500000000000000002])
+        );
+        assert_eq!(
+            added.what,
+            What::Reaction {
+                message: format!("{THREAD}:1700000000000000201"),
+                emoji: "✅".into(),
+                added: true
+            }
+        );
+        // A removal carries no member: the worker looks the roles up.
+        let removed = reaction(&fixture("reaction_remove.json"), false, ME).unwrap();
+        assert_eq!(removed.roles, None);
+        assert!(matches!(removed.what, What::Reaction { added: false, .. }));
+        // Custom emoji count by name; our own reactions not at all.
+        let custom = reaction(&fixture("reaction_add_custom.json"), true, ME).unwrap();
+        assert!(matches!(custom.what, What::Reaction { ref emoji, .. } if emoji == "approved"));
+        assert_eq!(reaction(&fixture("reaction_add.json"), true, LEE), None);
+    }
+
+    #[test]
+    fn a_slash_command_in_a_thread_needs_no_case_number() {
+        let (ack, request) = interaction_request("interaction_slash_in_thread.json");
+        assert_eq!(ack, Ack::Defer);
+        let request = request.unwrap();
+        assert_eq!(request.user, MARIA);
+        assert_eq!(
+            request.what,
+            What::Slash {
+                thread: Some(THREAD.into()),
+                name: "reply".into(),
+                options: vec![("text".into(), "Sorry about that, Jane!".into())],
+            }
+        );
+        assert_eq!(
+            request.event.as_deref(),
+            Some("discord:i:1700000000000000301")
+        );
+        assert_eq!(request.reply, ReplyTo::Interaction(TOKEN.into()));
+    }
+
+    #[test]
+    fn a_slash_command_outside_threads_names_its_case() {
+        let (_, request) = interaction_request("interaction_slash_in_channel.json");
+        assert_eq!(
+            request.unwrap().what,
+            What::Slash {
+                thread: None,
+                name: "escalate".into(),
+                options: vec![
+                    ("team".into(), "billing".into()),
+                    ("case".into(), "42".into())
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn buttons_act_or_open_their_modal() {
+        let (ack, request) = interaction_request("interaction_button_claim.json");
+        assert_eq!(ack, Ack::Defer);
+        assert_eq!(
+            request.unwrap().what,
+            What::Action {
+                case: 42,
+                command: Command::Claim
+            }
+        );
+        let (ack, request) = interaction_request("interaction_button_escalate.json");
+        assert_eq!(
+            ack,
+            Ack::Modal {
+                kind: ModalKind::Escalate,
+                case: 42
+            }
+        );
+        assert_eq!(request, None, "the modal's submission is the request");
+    }
+
+    #[test]
+    fn modal_submissions_become_commands_or_say_what_to_fix() {
+        let (ack, request) = interaction_request("interaction_modal_escalate.json");
+        assert_eq!(ack, Ack::Defer);
+        assert_eq!(
+            request.unwrap().what,
+            What::Action {
+                case: 42,
+                command: Command::Escalate {
+                    team: "billing".into(),
+                    reason: Some("Refund over the limit".into())
+                }
+            }
+        );
+        let (_, request) = interaction_request("interaction_modal_offline_invalid.json");
+        let What::Invalid { text } = request.unwrap().what else {
+            panic!("an unknown channel must be said back");
+        };
+        assert!(text.contains("Continue by"), "{text}");
+    }
+
+    #[test]
+    fn message_ids_round_trip() {
+        assert_eq!(split_id(&message_id(1, 2)), Some((1, 2)));
+        assert_eq!(split_id("1"), None);
+        assert_eq!(split_id("a:2"), None);
+    }
+}
