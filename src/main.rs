@@ -234,8 +234,11 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
                     if invite {
                         return print(&url);
                     }
-                    // The JSON goes to stdout (to pipe it); the URL is for the person.
-                    eprintln!("{}", carebridge::text::discord::invite(&url));
+                    // The JSON goes to stdout (to pipe it); the URL is for a
+                    // person at a terminal (`--invite` prints it alone).
+                    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                        eprintln!("{}", carebridge::text::discord::invite(&url));
+                    }
                     specs.discord_commands(
                         discord.map_or(DEFAULT_COMMAND_PERMISSION, |d| d.command_permission),
                     )

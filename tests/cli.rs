@@ -621,6 +621,16 @@ fn manifests_are_json_generated_from_the_commands() {
     for name in ["claim", "reply", "close"] {
         assert!(subcommands.contains(&name), "{name}: {subcommands:?}");
     }
+    // Staff see `/care` by default (Manage Threads); admins can widen it.
+    assert_eq!(commands[0]["default_member_permissions"], "17179869184");
+
+    let invite = carebridge(&["manifest", "discord", "--invite"], &nowhere);
+    assert!(invite.status.success());
+    let url = String::from_utf8(invite.stdout).unwrap();
+    assert!(
+        url.starts_with("https://discord.com/oauth2/authorize?client_id=YOUR_APPLICATION_ID&scope=bot+applications.commands&permissions=326417599504"),
+        "{url}"
+    );
 }
 
 #[test]

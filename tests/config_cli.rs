@@ -278,8 +278,8 @@ fn references_between_sections_are_checked() {
 fn what_this_build_cannot_do_is_refused() {
     one_problem(
         &before("[chat]\nkind = \"discord\""),
-        "chat.kind",
-        "not available in this build yet",
+        "chat.discord",
+        "is required when chat.kind is \"discord\"",
     );
     one_problem(
         &MINIMAL.replace(
