@@ -1,0 +1,326 @@
+//! Discord end to end: the real binary against the fake Discord in
+//! `tests/support/discord.rs` (REST and gateway). People act as Discord
+//! delivers it (gateway events and interactions); what the bot does is read
+//! back from the fake's world and recorded calls, and from the demo
+//! network's journal. Each step takes the calls it caused, so an unexpected
+//! message fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/background.rs"]
+mod background;
+#[path = "support/discord.rs"]
+mod discord;
+#[path = "support/run.rs"]
+mod run;
+
+use std::time::Duration;
+
+use discord::{
+    APPROVER_ROLE, Call, FORUM_CHANNEL, FakeDiscord, FakeDiscordSetup, Fault, LEE, MARIA, SAM,
+    TEXT_CHANNEL,
+};
+use run::{Bot, DEMO_X_ACCOUNT, Running, feed_line, wait_until};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+const EPHEMERAL: u64 = 1 << 6;
+
+/// A bot on the fake Discord with cases going to `channel`; Lee approves by
+/// role, Maria by being listed.
+fn bot(fake: &FakeDiscord, channel: &str, feed: &[String]) -> Bot {
+    let chat = format!(
+        r#"
+[chat]
+kind = "discord"
+
+[chat.discord]
+token = "{token}"
+application_id = "{app}"
+guild_id = "{guild}"
+api_url = "{api}"
+approver_roles = ["{APPROVER_ROLE}"]
+approvers = ["{MARIA}"]
+
+[chat.discord.channels]
+default = "{channel}"
+"#,
+        token = discord::TOKEN,
+        app = discord::APP_ID,
+        guild = discord::GUILD_ID,
+        api = fake.api_url(),
+    );
+    Bot::with_chat("", &chat, DEMO_X_ACCOUNT, feed)
+}
+
+fn jane() -> Vec<String> {
+    vec![feed_line("p1", "jane", "c1", "mention", "Where is my parcel?")]
+}
+
+/// Starts the bot and waits until it is on the gateway.
+fn start(fake: &FakeDiscord, bot: &Bot) -> Running {
+    let running = bot.spawn();
+    fake.wait_ready(WAIT);
+    running
+}
+
+/// The one thread the bot made for case 1, once it exists.
+fn case_thread(fake: &FakeDiscord) -> discord::Thread {
+    assert!(
+        wait_until(WAIT, || !fake.threads().is_empty()),
+        "no thread was made"
+    );
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:#?}");
+    threads.into_iter().next().unwrap()
+}
+
+/// Sends `/care <sub> …` as `user` in `channel` and waits for the deferred
+/// ephemeral acknowledgement and the answer that replaces it.
+fn slash(fake: &FakeDiscord, user: &str, channel: &str, sub: &str, options: &[(&str, Value)]) -> String {
+    let (id, token, event) = fake.slash_command(user, channel, sub, options);
+    interact(fake, &id, &token, event)
+}
+
+/// Dispatches an interaction and returns the answer the bot followed up with.
+fn interact(fake: &FakeDiscord, id: &str, token: &str, event: Value) -> String {
+    fake.dispatch("INTERACTION_CREATE", event);
+    assert!(
+        wait_until(WAIT, || fake
+            .interaction_responses()
+            .iter()
+            .any(|r| r.interaction_id == id)),
+        "the interaction was not acknowledged"
+    );
+    let ack = fake
+        .interaction_responses()
+        .into_iter()
+        .find(|r| r.interaction_id == id)
+        .unwrap();
+    assert_eq!(ack.kind, 5, "deferred: {ack:?}");
+    assert_eq!(ack.data["flags"].as_u64().unwrap_or(0) & EPHEMERAL, EPHEMERAL);
+    assert!(ack.after < Duration::from_secs(3), "{:?}", ack.after);
+    assert!(
+        wait_until(WAIT, || fake.followups().iter().any(|f| f.token == token)),
+        "no answer followed the acknowledgement"
+    );
+    let answer = fake
+        .followups()
+        .into_iter()
+        .find(|f| f.token == token && f.original)
+        .unwrap();
+    answer.data["content"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Calls of one kind since the last take, e.g. ("POST", "/channels/{channel}/messages").
+fn of(calls: &[Call], method: &str, route: &str) -> Vec<Call> {
+    calls
+        .iter()
+        .filter(|c| c.method == method && c.route == route)
+        .cloned()
+        .collect()
+}
+
+/// The embed field `name` of a card message.
+fn field(card: &discord::Message, name: &str) -> String {
+    card.embeds[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .map(|f| f["value"].as_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+
+    // The card, with its buttons, and a thread started from it.
+    let thread = case_thread(&fake);
+    let cards = fake.messages(TEXT_CHANNEL);
+    assert_eq!(cards.len(), 1);
+    let card = &cards[0];
+    assert_eq!(thread.id, card.id, "a thread from a message has its id");
+    assert_eq!(thread.parent_id, TEXT_CHANNEL);
+    assert_eq!(thread.name, "#1 @jane");
+    assert!(card.embeds[0]["description"].as_str().unwrap().contains("Where is my parcel?"));
+    let buttons: Vec<&str> = card.components[0]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["custom_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(buttons[0], "care.claim:1");
+    assert_eq!(field(card, "Owner"), "nobody yet");
+
+    // `/care claim` in the thread: no case number, answered ephemerally, card edited.
+    fake.take_calls();
+    let answer = slash(&fake, MARIA, &thread.id, "claim", &[]);
+    assert!(!answer.is_empty());
+    assert!(
+        wait_until(WAIT, || field(&fake.message(TEXT_CHANNEL, &card.id).unwrap(), "Owner")
+            == format!("<@{MARIA}>")),
+        "the card shows no owner: {:?}",
+        fake.message(TEXT_CHANNEL, &card.id)
+    );
+    let calls = fake.take_calls();
+    assert_eq!(of(&calls, "PATCH", "/channels/{channel}/messages/{message}").len(), 1);
+}
+
+#[test]
+fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, FORUM_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+
+    let thread = case_thread(&fake);
+    assert_eq!(thread.parent_id, FORUM_CHANNEL);
+    assert_eq!(thread.from_message, None);
+    assert_eq!(thread.name, "#1 @jane");
+    let starter = fake.message(&thread.id, &thread.id).expect("the card starts the post");
+    assert!(starter.embeds[0]["title"].as_str().unwrap().contains("#1"));
+    let tag_names = |ids: &[String]| -> Vec<String> {
+        let tags = fake.forum_tags(FORUM_CHANNEL);
+        ids.iter()
+            .map(|id| {
+                tags.iter()
+                    .find(|t| t["id"] == json!(id))
+                    .map(|t| t["name"].as_str().unwrap().to_owned())
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(tag_names(&thread.applied_tags), ["Demo", "normal", "new"]);
+
+    // Claimed: the status tag follows the case.
+    slash(&fake, MARIA, &thread.id, "claim", &[]);
+    assert!(
+        wait_until(WAIT, || tag_names(&fake.thread(&thread.id).unwrap().applied_tags)
+            == ["Demo", "normal", "open"]),
+        "tags: {:?}",
+        fake.thread(&thread.id)
+    );
+    // Closed: the post is archived; reopened: unarchived.
+    slash(&fake, MARIA, &thread.id, "close", &[]);
+    assert!(wait_until(WAIT, || fake.thread(&thread.id).unwrap().archived));
+    slash(&fake, MARIA, &thread.id, "reopen", &[]);
+    assert!(wait_until(WAIT, || !fake.thread(&thread.id).unwrap().archived));
+}
+
+#[test]
+fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_once() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+
+    // Lee (an approver by role) drafts the reply.
+    slash(&fake, LEE, &thread.id, "reply", &[("text", json!("So sorry, Jane! It ships today."))]);
+    let draft = wait_until(WAIT, || {
+        fake.messages(&thread.id)
+            .iter()
+            .any(|m| m.content.contains("So sorry, Jane!"))
+    });
+    assert!(draft, "no draft in the thread: {:#?}", fake.messages(&thread.id));
+    let draft = fake
+        .messages(&thread.id)
+        .into_iter()
+        .find(|m| m.content.contains("So sorry, Jane!"))
+        .unwrap();
+
+    // Lee's own ✅ does not approve Lee's draft; Sam (no role) cannot approve.
+    for user in [LEE, SAM] {
+        fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction_add(user, &thread.id, &draft.id, "✅"));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(bot.journal("demo-published.jsonl").is_empty());
+
+    // Maria, listed as an approver, approves: published once, even if Discord
+    // delivers her reaction again.
+    let approve = fake.reaction_add(MARIA, &thread.id, &draft.id, "✅");
+    fake.dispatch("MESSAGE_REACTION_ADD", approve.clone());
+    assert!(
+        wait_until(WAIT, || bot.journal("demo-published.jsonl").len() == 1),
+        "not published"
+    );
+    fake.dispatch("MESSAGE_REACTION_ADD", approve);
+    std::thread::sleep(Duration::from_millis(500));
+    let published = bot.journal("demo-published.jsonl");
+    assert_eq!(published.len(), 1, "{published:#?}");
+    assert!(published[0].to_string().contains("So sorry, Jane!"));
+    // The thread tells the story, and nothing else: Sam's reaction is not a
+    // command to answer; Lee is told why theirs did not count.
+    let said: Vec<String> = fake
+        .messages(&thread.id)
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(said.len(), 4, "{said:#?}");
+    assert!(said[0].starts_with(&format!("Draft 1.1 by <@{LEE}>")), "{said:#?}");
+    assert!(said[1].contains("you can't approve it"), "{said:#?}");
+    assert!(said[2].starts_with(&format!("<@{MARIA}> approved draft 1.1")), "{said:#?}");
+    assert!(said[3].starts_with("Draft 1.1 published"), "{said:#?}");
+}
+
+#[test]
+fn a_long_note_is_split_into_messages_under_2000_characters() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    let before = fake.messages(&thread.id).len();
+
+    let line = "The customer called twice about the same parcel; details follow. ".repeat(1);
+    let note: String = std::iter::repeat_n(line.trim(), 40).collect::<Vec<_>>().join("\n");
+    assert!(note.chars().count() > 2500);
+    slash(&fake, MARIA, &thread.id, "note", &[("text", json!(note))]);
+    assert!(
+        wait_until(WAIT, || fake.messages(&thread.id).len() >= before + 2),
+        "{:#?}",
+        fake.messages(&thread.id)
+    );
+    let posted = &fake.messages(&thread.id)[before..];
+    assert_eq!(posted.len(), 2, "{posted:#?}");
+    assert!(posted.iter().all(|m| m.content.chars().count() <= 2000));
+}
+
+#[test]
+fn slash_commands_are_registered_once_across_restarts_and_updated_when_stale() {
+    // A stale registration from an older build: replaced at the first start.
+    let fake = FakeDiscord::start(FakeDiscordSetup {
+        commands: vec![json!({"name": "care", "type": 1, "description": "Old carebridge", "options": []})],
+        ..FakeDiscordSetup::default()
+    });
+    let bot = bot(&fake, TEXT_CHANNEL, &[]);
+    for _ in 0..2 {
+        let running = start(&fake, &bot);
+        drop(running);
+    }
+    let puts = of(&fake.calls(), "PUT", "/applications/{application}/guilds/{guild}/commands");
+    assert_eq!(puts.len(), 1, "one bulk overwrite over two starts");
+    let registered = fake.registered_commands();
+    assert_eq!(registered.len(), 1);
+    assert_eq!(registered[0]["name"], "care");
+    assert_eq!(registered[0]["default_member_permissions"], "17179869184");
+}
+
+#[test]
+fn a_rate_limited_post_is_retried_not_dropped() {
+    let fake = FakeDiscord::start_default();
+    fake.fail_next(
+        "POST",
+        "/channels/{channel}/messages",
+        Fault::RateLimited {
+            retry_after: 0.2,
+            global: false,
+        },
+    );
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    case_thread(&fake);
+    let posts = of(&fake.calls(), "POST", "/channels/{channel}/messages");
+    assert_eq!(posts.iter().filter(|c| c.status == 429).count(), 1);
+    assert_eq!(fake.messages(TEXT_CHANNEL).len(), 1, "one card, posted after the 429");
+}
