@@ -28,6 +28,11 @@ const EPHEMERAL: u64 = 1 << 6;
 /// A bot on the fake Discord with cases going to `channel`; Lee approves by
 /// role, Maria by being listed.
 fn bot(fake: &FakeDiscord, channel: &str, feed: &[String]) -> Bot {
+    bot_with(fake, channel, "", feed)
+}
+
+/// Like [`bot`], with more `[chat.discord]` keys.
+fn bot_with(fake: &FakeDiscord, channel: &str, extra: &str, feed: &[String]) -> Bot {
     let chat = format!(
         r#"
 [chat]
@@ -40,6 +45,7 @@ guild_id = "{guild}"
 api_url = "{api}"
 approver_roles = ["{APPROVER_ROLE}"]
 approvers = ["{MARIA}"]
+{extra}
 
 [chat.discord.channels]
 default = "{channel}"
@@ -53,7 +59,13 @@ default = "{channel}"
 }
 
 fn jane() -> Vec<String> {
-    vec![feed_line("p1", "jane", "c1", "mention", "Where is my parcel?")]
+    vec![feed_line(
+        "p1",
+        "jane",
+        "c1",
+        "mention",
+        "Where is my parcel?",
+    )]
 }
 
 /// Starts the bot and waits until it is on the gateway.
@@ -76,7 +88,13 @@ fn case_thread(fake: &FakeDiscord) -> discord::Thread {
 
 /// Sends `/care <sub> …` as `user` in `channel` and waits for the deferred
 /// ephemeral acknowledgement and the answer that replaces it.
-fn slash(fake: &FakeDiscord, user: &str, channel: &str, sub: &str, options: &[(&str, Value)]) -> String {
+fn slash(
+    fake: &FakeDiscord,
+    user: &str,
+    channel: &str,
+    sub: &str,
+    options: &[(&str, Value)],
+) -> String {
     let (id, token, event) = fake.slash_command(user, channel, sub, options);
     interact(fake, &id, &token, event)
 }
@@ -97,7 +115,10 @@ fn interact(fake: &FakeDiscord, id: &str, token: &str, event: Value) -> String {
         .find(|r| r.interaction_id == id)
         .unwrap();
     assert_eq!(ack.kind, 5, "deferred: {ack:?}");
-    assert_eq!(ack.data["flags"].as_u64().unwrap_or(0) & EPHEMERAL, EPHEMERAL);
+    assert_eq!(
+        ack.data["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        EPHEMERAL
+    );
     assert!(ack.after < Duration::from_secs(3), "{:?}", ack.after);
     assert!(
         wait_until(WAIT, || fake.followups().iter().any(|f| f.token == token)),
@@ -108,7 +129,10 @@ fn interact(fake: &FakeDiscord, id: &str, token: &str, event: Value) -> String {
         .into_iter()
         .find(|f| f.token == token && f.original)
         .unwrap();
-    answer.data["content"].as_str().unwrap_or_default().to_owned()
+    answer.data["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Calls of one kind since the last take, e.g. ("POST", "/channels/{channel}/messages").
@@ -145,7 +169,12 @@ fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
     assert_eq!(thread.id, card.id, "a thread from a message has its id");
     assert_eq!(thread.parent_id, TEXT_CHANNEL);
     assert_eq!(thread.name, "#1 @jane");
-    assert!(card.embeds[0]["description"].as_str().unwrap().contains("Where is my parcel?"));
+    assert!(
+        card.embeds[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Where is my parcel?")
+    );
     let buttons: Vec<&str> = card.components[0]["components"]
         .as_array()
         .unwrap()
@@ -160,13 +189,18 @@ fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
     let answer = slash(&fake, MARIA, &thread.id, "claim", &[]);
     assert!(!answer.is_empty());
     assert!(
-        wait_until(WAIT, || field(&fake.message(TEXT_CHANNEL, &card.id).unwrap(), "Owner")
-            == format!("<@{MARIA}>")),
+        wait_until(WAIT, || field(
+            &fake.message(TEXT_CHANNEL, &card.id).unwrap(),
+            "Owner"
+        ) == format!("<@{MARIA}>")),
         "the card shows no owner: {:?}",
         fake.message(TEXT_CHANNEL, &card.id)
     );
     let calls = fake.take_calls();
-    assert_eq!(of(&calls, "PATCH", "/channels/{channel}/messages/{message}").len(), 1);
+    assert_eq!(
+        of(&calls, "PATCH", "/channels/{channel}/messages/{message}").len(),
+        1
+    );
 }
 
 #[test]
@@ -179,7 +213,9 @@ fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
     assert_eq!(thread.parent_id, FORUM_CHANNEL);
     assert_eq!(thread.from_message, None);
     assert_eq!(thread.name, "#1 @jane");
-    let starter = fake.message(&thread.id, &thread.id).expect("the card starts the post");
+    let starter = fake
+        .message(&thread.id, &thread.id)
+        .expect("the card starts the post");
     assert!(starter.embeds[0]["title"].as_str().unwrap().contains("#1"));
     let tag_names = |ids: &[String]| -> Vec<String> {
         let tags = fake.forum_tags(FORUM_CHANNEL);
@@ -197,16 +233,23 @@ fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
     // Claimed: the status tag follows the case.
     slash(&fake, MARIA, &thread.id, "claim", &[]);
     assert!(
-        wait_until(WAIT, || tag_names(&fake.thread(&thread.id).unwrap().applied_tags)
-            == ["Demo", "normal", "open"]),
+        wait_until(WAIT, || tag_names(
+            &fake.thread(&thread.id).unwrap().applied_tags
+        ) == ["Demo", "normal", "open"]),
         "tags: {:?}",
         fake.thread(&thread.id)
     );
     // Closed: the post is archived; reopened: unarchived.
     slash(&fake, MARIA, &thread.id, "close", &[]);
-    assert!(wait_until(WAIT, || fake.thread(&thread.id).unwrap().archived));
+    assert!(wait_until(WAIT, || fake
+        .thread(&thread.id)
+        .unwrap()
+        .archived));
     slash(&fake, MARIA, &thread.id, "reopen", &[]);
-    assert!(wait_until(WAIT, || !fake.thread(&thread.id).unwrap().archived));
+    assert!(wait_until(WAIT, || !fake
+        .thread(&thread.id)
+        .unwrap()
+        .archived));
 }
 
 #[test]
@@ -217,13 +260,23 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
     let thread = case_thread(&fake);
 
     // Lee (an approver by role) drafts the reply.
-    slash(&fake, LEE, &thread.id, "reply", &[("text", json!("So sorry, Jane! It ships today."))]);
+    slash(
+        &fake,
+        LEE,
+        &thread.id,
+        "reply",
+        &[("text", json!("So sorry, Jane! It ships today."))],
+    );
     let draft = wait_until(WAIT, || {
         fake.messages(&thread.id)
             .iter()
             .any(|m| m.content.contains("So sorry, Jane!"))
     });
-    assert!(draft, "no draft in the thread: {:#?}", fake.messages(&thread.id));
+    assert!(
+        draft,
+        "no draft in the thread: {:#?}",
+        fake.messages(&thread.id)
+    );
     let draft = fake
         .messages(&thread.id)
         .into_iter()
@@ -232,7 +285,10 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
 
     // Lee's own ✅ does not approve Lee's draft; Sam (no role) cannot approve.
     for user in [LEE, SAM] {
-        fake.dispatch("MESSAGE_REACTION_ADD", fake.reaction_add(user, &thread.id, &draft.id, "✅"));
+        fake.dispatch(
+            "MESSAGE_REACTION_ADD",
+            fake.reaction_add(user, &thread.id, &draft.id, "✅"),
+        );
     }
     std::thread::sleep(Duration::from_millis(500));
     assert!(bot.journal("demo-published.jsonl").is_empty());
@@ -258,9 +314,15 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
         .map(|m| m.content)
         .collect();
     assert_eq!(said.len(), 4, "{said:#?}");
-    assert!(said[0].starts_with(&format!("Draft 1.1 by <@{LEE}>")), "{said:#?}");
+    assert!(
+        said[0].starts_with(&format!("Draft 1.1 by <@{LEE}>")),
+        "{said:#?}"
+    );
     assert!(said[1].contains("you can't approve it"), "{said:#?}");
-    assert!(said[2].starts_with(&format!("<@{MARIA}> approved draft 1.1")), "{said:#?}");
+    assert!(
+        said[2].starts_with(&format!("<@{MARIA}> approved draft 1.1")),
+        "{said:#?}"
+    );
     assert!(said[3].starts_with("Draft 1.1 published"), "{said:#?}");
 }
 
@@ -272,8 +334,8 @@ fn a_long_note_is_split_into_messages_under_2000_characters() {
     let thread = case_thread(&fake);
     let before = fake.messages(&thread.id).len();
 
-    let line = "The customer called twice about the same parcel; details follow. ".repeat(1);
-    let note: String = std::iter::repeat_n(line.trim(), 40).collect::<Vec<_>>().join("\n");
+    let line = "The customer called twice about the same parcel; details follow.";
+    let note: String = std::iter::repeat_n(line, 40).collect::<Vec<_>>().join("\n");
     assert!(note.chars().count() > 2500);
     slash(&fake, MARIA, &thread.id, "note", &[("text", json!(note))]);
     assert!(
@@ -290,7 +352,9 @@ fn a_long_note_is_split_into_messages_under_2000_characters() {
 fn slash_commands_are_registered_once_across_restarts_and_updated_when_stale() {
     // A stale registration from an older build: replaced at the first start.
     let fake = FakeDiscord::start(FakeDiscordSetup {
-        commands: vec![json!({"name": "care", "type": 1, "description": "Old carebridge", "options": []})],
+        commands: vec![
+            json!({"name": "care", "type": 1, "description": "Old carebridge", "options": []}),
+        ],
         ..FakeDiscordSetup::default()
     });
     let bot = bot(&fake, TEXT_CHANNEL, &[]);
@@ -298,7 +362,11 @@ fn slash_commands_are_registered_once_across_restarts_and_updated_when_stale() {
         let running = start(&fake, &bot);
         drop(running);
     }
-    let puts = of(&fake.calls(), "PUT", "/applications/{application}/guilds/{guild}/commands");
+    let puts = of(
+        &fake.calls(),
+        "PUT",
+        "/applications/{application}/guilds/{guild}/commands",
+    );
     assert_eq!(puts.len(), 1, "one bulk overwrite over two starts");
     let registered = fake.registered_commands();
     assert_eq!(registered.len(), 1);
@@ -322,5 +390,227 @@ fn a_rate_limited_post_is_retried_not_dropped() {
     case_thread(&fake);
     let posts = of(&fake.calls(), "POST", "/channels/{channel}/messages");
     assert_eq!(posts.iter().filter(|c| c.status == 429).count(), 1);
-    assert_eq!(fake.messages(TEXT_CHANNEL).len(), 1, "one card, posted after the 429");
+    assert_eq!(
+        fake.messages(TEXT_CHANNEL).len(),
+        1,
+        "one card, posted after the 429"
+    );
+}
+
+#[test]
+fn the_cards_buttons_act_or_open_a_modal_whose_submission_drafts_the_reply() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    let card = fake.messages(TEXT_CHANNEL).remove(0);
+
+    // Claim acts at once (deferred, then answered).
+    let (id, token, click) = fake.button_click(MARIA, TEXT_CHANNEL, &card.id, "care.claim:1");
+    interact(&fake, &id, &token, click);
+    assert!(wait_until(WAIT, || field(
+        &fake.message(TEXT_CHANNEL, &card.id).unwrap(),
+        "Owner"
+    ) == format!("<@{MARIA}>")));
+
+    // Reply… opens its modal as the acknowledgement itself.
+    let (id, _, click) = fake.button_click(MARIA, TEXT_CHANNEL, &card.id, "care.reply:1");
+    fake.dispatch("INTERACTION_CREATE", click);
+    assert!(wait_until(WAIT, || fake
+        .interaction_responses()
+        .iter()
+        .any(|r| r.interaction_id == id)));
+    let modal = fake
+        .interaction_responses()
+        .into_iter()
+        .find(|r| r.interaction_id == id)
+        .unwrap();
+    assert_eq!(modal.kind, 9, "{modal:?}");
+    assert_eq!(modal.data["custom_id"], "care.reply:1");
+
+    // Submitting it drafts the reply in the thread.
+    let (id, token, submit) = fake.modal_submit(
+        MARIA,
+        &thread.id,
+        "care.reply:1",
+        &[("text", "On its way today!")],
+    );
+    interact(&fake, &id, &token, submit);
+    assert!(wait_until(WAIT, || fake.messages(&thread.id).iter().any(
+        |m| m.content.starts_with("Draft 1.1") && m.content.contains("On its way today!")
+    )));
+
+    // A form with a mistake says what to fix, only to its sender.
+    let (id, token, submit) = fake.modal_submit(
+        MARIA,
+        &thread.id,
+        "care.offline:1",
+        &[("channel", "pigeon")],
+    );
+    let answer = interact(&fake, &id, &token, submit);
+    assert!(answer.contains("Continue by"), "{answer}");
+}
+
+#[test]
+fn refusals_and_mistakes_are_told_only_to_the_person_who_acted() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot_with(
+        &fake,
+        TEXT_CHANNEL,
+        &format!("agent_roles = [\"{}\"]", discord::AGENT_ROLE),
+        &jane(),
+    );
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    let card = fake.messages(TEXT_CHANNEL).remove(0);
+    fake.take_calls();
+
+    // Sam holds no agent role: refused, ephemerally, and the case is untouched.
+    let answer = slash(&fake, SAM, &thread.id, "claim", &[]);
+    assert!(
+        answer.starts_with("Only agents and approvers may use `claim`"),
+        "{answer}"
+    );
+    // Outside any thread, a case number is needed.
+    let answer = slash(&fake, MARIA, TEXT_CHANNEL, "claim", &[]);
+    assert!(answer.contains("Which case?"), "{answer}");
+    // With one, it works from anywhere.
+    slash(&fake, MARIA, TEXT_CHANNEL, "claim", &[("case", json!(1))]);
+    assert!(wait_until(WAIT, || field(
+        &fake.message(TEXT_CHANNEL, &card.id).unwrap(),
+        "Owner"
+    ) == format!("<@{MARIA}>")));
+    // Nothing was posted for the refusals: answers went to the interactions.
+    std::thread::sleep(Duration::from_millis(300));
+    let posts = of(&fake.take_calls(), "POST", "/channels/{channel}/messages");
+    assert_eq!(
+        posts.len(),
+        1,
+        "only the claim's thread message: {posts:#?}"
+    );
+    assert_eq!(posts[0].path, format!("/channels/{}/messages", thread.id));
+}
+
+#[test]
+fn thread_commands_read_bang_commands_and_keep_other_talk_as_notes() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot_with(&fake, TEXT_CHANNEL, "thread_commands = true", &jane());
+    let running = start(&fake, &bot);
+    // Message Content is asked for only with thread_commands.
+    let intents = fake.identifies()[0]["intents"].as_u64().unwrap();
+    assert_eq!(intents, 1 | (1 << 9) | (1 << 10) | (1 << 15));
+    let thread = case_thread(&fake);
+    let card = fake.messages(TEXT_CHANNEL).remove(0);
+
+    let (_, claim) = fake.message_create(&thread.id, MARIA, "!claim");
+    fake.dispatch("MESSAGE_CREATE", claim);
+    assert!(wait_until(WAIT, || field(
+        &fake.message(TEXT_CHANNEL, &card.id).unwrap(),
+        "Owner"
+    ) == format!("<@{MARIA}>")));
+    let (_, note) = fake.message_create(&thread.id, MARIA, "Customer is a regular; be generous.");
+    fake.dispatch("MESSAGE_CREATE", note);
+    // `!` talk outside case threads is someone else's business: no answer.
+    let (_, elsewhere) = fake.message_create(TEXT_CHANNEL, SAM, "!play some music");
+    fake.dispatch("MESSAGE_CREATE", elsewhere);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        fake.messages(TEXT_CHANNEL).len(),
+        2,
+        "the card and Sam's message only"
+    );
+    drop(running);
+    assert!(
+        bot.case(1).to_string().contains("be generous"),
+        "{}",
+        bot.case(1)
+    );
+}
+
+#[test]
+fn without_thread_commands_no_privileged_intent_is_asked() {
+    let fake = FakeDiscord::start(FakeDiscordSetup {
+        message_content_allowed: false,
+        ..FakeDiscordSetup::default()
+    });
+    let bot = bot(&fake, TEXT_CHANNEL, &[]);
+    let _running = start(&fake, &bot);
+    let intents = fake.identifies()[0]["intents"].as_u64().unwrap();
+    assert_eq!(intents, 1 | (1 << 9) | (1 << 10));
+}
+
+#[test]
+fn a_gateway_that_refuses_the_intents_stops_the_bot_with_a_clear_error() {
+    let fake = FakeDiscord::start(FakeDiscordSetup {
+        message_content_allowed: false,
+        ..FakeDiscordSetup::default()
+    });
+    let bot = bot_with(&fake, TEXT_CHANNEL, "thread_commands = true", &[]);
+    let out = bot.run_script("");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("Message Content intent"), "{stderr}");
+}
+
+#[test]
+fn events_sent_while_the_gateway_reconnects_are_worked_once() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    let card = fake.messages(TEXT_CHANNEL).remove(0);
+    fake.drop_connection();
+    let (id, token, event) = fake.slash_command(MARIA, &thread.id, "claim", &[]);
+    let answer = interact(&fake, &id, &token, event);
+    assert!(!answer.is_empty());
+    assert!(wait_until(WAIT, || field(
+        &fake.message(TEXT_CHANNEL, &card.id).unwrap(),
+        "Owner"
+    ) == format!("<@{MARIA}>")));
+    std::thread::sleep(Duration::from_millis(300));
+    let acks = fake
+        .interaction_responses()
+        .into_iter()
+        .filter(|r| r.interaction_id == id)
+        .count();
+    assert_eq!(acks, 1);
+}
+
+#[test]
+fn kill_9_between_the_card_and_its_thread_leaves_one_card_and_one_thread() {
+    let fake = FakeDiscord::start_default();
+    // The thread is never started: the request hangs, and the bot is killed.
+    fake.fail_next(
+        "POST",
+        "/channels/{channel}/messages/{message}/threads",
+        Fault::Hang,
+    );
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let running = start(&fake, &bot);
+    fake.wait_for(
+        "POST",
+        "/channels/{channel}/messages/{message}/threads",
+        1,
+        WAIT,
+    );
+    drop(running); // SIGKILL
+
+    let running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    let cards = fake.messages(TEXT_CHANNEL);
+    assert_eq!(
+        cards.len(),
+        1,
+        "the card was found, not posted again: {cards:#?}"
+    );
+    assert_eq!(thread.id, cards[0].id);
+    // The case knows its thread once the retry has recorded it.
+    assert!(wait_until(WAIT, || fake
+        .calls()
+        .iter()
+        .filter(|c| c.route == "/channels/{channel}/messages/{message}/threads")
+        .any(|c| c.status == 201 || c.status == 200)));
+    std::thread::sleep(Duration::from_millis(300));
+    drop(running);
+    assert_eq!(bot.case(1)["chat"]["thread"], json!(thread.id));
 }
