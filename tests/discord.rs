@@ -614,3 +614,47 @@ fn kill_9_between_the_card_and_its_thread_leaves_one_card_and_one_thread() {
     drop(running);
     assert_eq!(bot.case(1)["chat"]["thread"], json!(thread.id));
 }
+
+#[test]
+fn a_reaction_taken_back_before_publication_withdraws_the_decision() {
+    let fake = FakeDiscord::start_default();
+    let bot = bot(&fake, TEXT_CHANNEL, &jane());
+    let _running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    slash(
+        &fake,
+        MARIA,
+        &thread.id,
+        "reply",
+        &[("text", json!("Checking now."))],
+    );
+    assert!(wait_until(WAIT, || fake.messages(&thread.id).len() == 1));
+    let draft = fake.messages(&thread.id).remove(0);
+
+    // Lee rejects, then takes the ❌ back: the draft waits for a decision again.
+    fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        fake.reaction_add(LEE, &thread.id, &draft.id, "❌"),
+    );
+    assert!(wait_until(WAIT, || fake.messages(&thread.id).len() == 2));
+    fake.take_calls();
+    fake.dispatch(
+        "MESSAGE_REACTION_REMOVE",
+        fake.reaction_remove(LEE, &thread.id, &draft.id, "❌"),
+    );
+    assert!(wait_until(WAIT, || fake.messages(&thread.id).len() == 3));
+    let said = fake.messages(&thread.id).remove(2).content;
+    assert!(said.contains("withdrew"), "{said}");
+    // A removal carries no roles: Lee's were remembered from the ❌ itself.
+    let lookups = of(&fake.take_calls(), "GET", "/guilds/{guild}/members/{user}");
+    assert!(lookups.is_empty(), "{lookups:#?}");
+
+    fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        fake.reaction_add(LEE, &thread.id, &draft.id, "✅"),
+    );
+    assert!(wait_until(WAIT, || bot
+        .journal("demo-published.jsonl")
+        .len()
+        == 1));
+}
