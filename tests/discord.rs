@@ -631,6 +631,19 @@ fn a_reaction_taken_back_before_publication_withdraws_the_decision() {
     assert!(wait_until(WAIT, || fake.messages(&thread.id).len() == 1));
     let draft = fake.messages(&thread.id).remove(0);
 
+    // Sam, never seen before, takes back a ✅: the roles are looked up once
+    // (a removal carries none), and nothing else happens.
+    fake.take_calls();
+    fake.dispatch(
+        "MESSAGE_REACTION_REMOVE",
+        fake.reaction_remove(SAM, &thread.id, &draft.id, "✅"),
+    );
+    let lookups = fake.wait_for("GET", "/guilds/{guild}/members/{user}", 1, WAIT);
+    assert_eq!(
+        lookups[0].path,
+        format!("/guilds/{}/members/{SAM}", discord::GUILD_ID)
+    );
+
     // Lee rejects, then takes the ❌ back: the draft waits for a decision again.
     fake.dispatch(
         "MESSAGE_REACTION_ADD",
