@@ -112,6 +112,33 @@ fn the_shipped_example_is_valid() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
+/// The example's commented-out `[chat.discord]`, switched on, is valid as written.
+#[test]
+fn the_examples_discord_section_is_valid_when_uncommented() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml.example");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let start = text.find("# [chat.discord]\n").unwrap();
+    let end = start + text[start..].find("\n[approval]").unwrap();
+    let section: String = text[start..end]
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest) if !rest.starts_with('#') => rest,
+            _ => "",
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let enabled = text[..start].replace("kind = \"console\"", "kind = \"discord\"")
+        + &section
+        + &text[end..];
+    let file = ConfigFile::new(&enabled);
+    let out = carebridge(&["check-config"], &file.path)
+        .env("DISCORD_TOKEN", "from-the-environment")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{enabled}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("chat Discord"));
+}
+
 #[test]
 fn the_minimal_config_is_valid_and_check_config_creates_nothing() {
     let file = ConfigFile::new(MINIMAL);
