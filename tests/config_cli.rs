@@ -127,9 +127,8 @@ fn the_examples_discord_section_is_valid_when_uncommented() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let enabled = text[..start].replace("kind = \"console\"", "kind = \"discord\"")
-        + &section
-        + &text[end..];
+    let enabled =
+        text[..start].replace("kind = \"console\"", "kind = \"discord\"") + &section + &text[end..];
     let file = ConfigFile::new(&enabled);
     let out = carebridge(&["check-config"], &file.path)
         .env("DISCORD_TOKEN", "from-the-environment")
