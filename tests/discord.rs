@@ -75,6 +75,16 @@ fn start(fake: &FakeDiscord, bot: &Bot) -> Running {
     running
 }
 
+/// A fake Discord and a bot on it (more `[chat.discord]` keys in `extra`)
+/// whose first case, Jane's post, went to `channel`; and that case's thread.
+fn with_case(channel: &str, extra: &str) -> (FakeDiscord, Bot, Running, discord::Thread) {
+    let fake = FakeDiscord::start_default();
+    let bot = bot_with(&fake, channel, extra, &jane());
+    let running = start(&fake, &bot);
+    let thread = case_thread(&fake);
+    (fake, bot, running, thread)
+}
+
 /// The one thread the bot made for case 1, once it exists.
 fn case_thread(fake: &FakeDiscord) -> discord::Thread {
     assert!(
@@ -157,12 +167,8 @@ fn field(card: &discord::Message, name: &str) -> String {
 
 #[test]
 fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-
     // The card, with its buttons, and a thread started from it.
-    let thread = case_thread(&fake);
+    let (fake, _bot, _running, thread) = with_case(TEXT_CHANNEL, "");
     let cards = fake.messages(TEXT_CHANNEL);
     assert_eq!(cards.len(), 1);
     let card = &cards[0];
@@ -205,11 +211,7 @@ fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
 
 #[test]
 fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, FORUM_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-
-    let thread = case_thread(&fake);
+    let (fake, _bot, _running, thread) = with_case(FORUM_CHANNEL, "");
     assert_eq!(thread.parent_id, FORUM_CHANNEL);
     assert_eq!(thread.from_message, None);
     assert_eq!(thread.name, "#1 @jane");
@@ -254,10 +256,7 @@ fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
 
 #[test]
 fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_once() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let (fake, bot, _running, thread) = with_case(TEXT_CHANNEL, "");
 
     // Lee (an approver by role) drafts the reply.
     slash(
@@ -328,10 +327,7 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
 
 #[test]
 fn a_long_note_is_split_into_messages_under_2000_characters() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let (fake, _bot, _running, thread) = with_case(TEXT_CHANNEL, "");
     let before = fake.messages(&thread.id).len();
 
     let line = "The customer called twice about the same parcel; details follow.";
@@ -399,10 +395,7 @@ fn a_rate_limited_post_is_retried_not_dropped() {
 
 #[test]
 fn the_cards_buttons_act_or_open_a_modal_whose_submission_drafts_the_reply() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let (fake, _bot, _running, thread) = with_case(TEXT_CHANNEL, "");
     let card = fake.messages(TEXT_CHANNEL).remove(0);
 
     // Claim acts at once (deferred, then answered).
@@ -453,15 +446,8 @@ fn the_cards_buttons_act_or_open_a_modal_whose_submission_drafts_the_reply() {
 
 #[test]
 fn refusals_and_mistakes_are_told_only_to_the_person_who_acted() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot_with(
-        &fake,
-        TEXT_CHANNEL,
-        &format!("agent_roles = [\"{}\"]", discord::AGENT_ROLE),
-        &jane(),
-    );
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let agent_roles = format!("agent_roles = [\"{}\"]", discord::AGENT_ROLE);
+    let (fake, _bot, _running, thread) = with_case(TEXT_CHANNEL, &agent_roles);
     let card = fake.messages(TEXT_CHANNEL).remove(0);
     fake.take_calls();
 
@@ -493,13 +479,10 @@ fn refusals_and_mistakes_are_told_only_to_the_person_who_acted() {
 
 #[test]
 fn thread_commands_read_bang_commands_and_keep_other_talk_as_notes() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot_with(&fake, TEXT_CHANNEL, "thread_commands = true", &jane());
-    let running = start(&fake, &bot);
+    let (fake, bot, running, thread) = with_case(TEXT_CHANNEL, "thread_commands = true");
     // Message Content is asked for only with thread_commands.
     let intents = fake.identifies()[0]["intents"].as_u64().unwrap();
     assert_eq!(intents, 1 | (1 << 9) | (1 << 10) | (1 << 15));
-    let thread = case_thread(&fake);
     let card = fake.messages(TEXT_CHANNEL).remove(0);
 
     let (_, claim) = fake.message_create(&thread.id, MARIA, "!claim");
@@ -554,10 +537,7 @@ fn a_gateway_that_refuses_the_intents_stops_the_bot_with_a_clear_error() {
 
 #[test]
 fn events_sent_while_the_gateway_reconnects_are_worked_once() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let (fake, _bot, _running, thread) = with_case(TEXT_CHANNEL, "");
     let card = fake.messages(TEXT_CHANNEL).remove(0);
     fake.drop_connection();
     let (id, token, event) = fake.slash_command(MARIA, &thread.id, "claim", &[]);
@@ -617,10 +597,7 @@ fn kill_9_between_the_card_and_its_thread_leaves_one_card_and_one_thread() {
 
 #[test]
 fn a_reaction_taken_back_before_publication_withdraws_the_decision() {
-    let fake = FakeDiscord::start_default();
-    let bot = bot(&fake, TEXT_CHANNEL, &jane());
-    let _running = start(&fake, &bot);
-    let thread = case_thread(&fake);
+    let (fake, bot, _running, thread) = with_case(TEXT_CHANNEL, "");
     slash(
         &fake,
         MARIA,

@@ -10,7 +10,7 @@
 pub mod console;
 pub mod discord;
 pub mod form;
-pub mod recent;
+pub mod intake;
 pub mod slack;
 pub mod split;
 
@@ -203,29 +203,14 @@ pub fn route(
                 None => (number, Input::ThreadMessage { actor, text }, event),
             }
         }
-        ChatEvent::Slash { actor, text, event } => match parse(specs, &text, Invocation::Slash) {
-            Ok((parsed, command)) => {
-                let Some(number) = parsed.case else {
-                    // Only `help` runs without a case.
-                    let topic = match &command {
-                        Command::Help { command } => command.as_deref(),
-                        _ => None,
-                    };
-                    return Ok(Some(specs.help(topic, Invocation::Slash)));
-                };
-                (
-                    number,
-                    Input::Command {
-                        actor,
-                        required: permission(specs, &parsed.name),
-                        command,
-                        in_thread: false,
-                    },
-                    event,
-                )
+        ChatEvent::Slash { actor, text, event } => {
+            let addressed = parse(specs, &text, Invocation::Slash)
+                .and_then(|(parsed, command)| addressed(specs, &parsed, command, actor));
+            match addressed {
+                Ok((number, input)) => (number, input, event),
+                Err(message) => return Ok(Some(message)),
             }
-            Err(message) => return Ok(Some(message)),
-        },
+        }
         ChatEvent::Options {
             actor,
             thread,
@@ -237,30 +222,17 @@ pub fn route(
                 Some(thread) => store.case_for_thread(thread)?,
                 None => None,
             };
-            let parsed = match specs.from_options(&name, here, &options) {
-                Ok(parsed) => parsed,
-                Err(error) => return Ok(Some(text::usage::usage_error(&error))),
-            };
-            let Some(command) = command(&parsed) else {
-                return Ok(Some(text::internal_error()));
-            };
-            let Some(number) = parsed.case else {
-                return Ok(Some(match &command {
-                    Command::Help { command } => specs.help(command.as_deref(), Invocation::Slash),
-                    _ => text::case_needed(&parsed.name),
-                }));
-            };
-            (
-                number,
-                Input::Command {
-                    actor,
-                    required: permission(specs, &parsed.name),
-                    command,
-                    // The options are not a message in the thread: a note must be posted.
-                    in_thread: false,
-                },
-                event,
-            )
+            let addressed = specs
+                .from_options(&name, here, &options)
+                .map_err(|e| text::usage::usage_error(&e))
+                .and_then(|parsed| match command(&parsed) {
+                    Some(command) => addressed(specs, &parsed, command, actor),
+                    None => Err(text::internal_error()),
+                });
+            match addressed {
+                Ok((number, input)) => (number, input, event),
+                Err(message) => return Ok(Some(message)),
+            }
         }
         ChatEvent::Action {
             actor,
@@ -310,6 +282,31 @@ pub fn route(
             text::answer(&t.case, a, specs, now, tz, mention)
         }),
     })
+}
+
+/// A command given outside the thread flow (`/care` text or options) as its
+/// case's input, or what to tell the person: help needs no case; any other
+/// command without one is asked which case.
+fn addressed(
+    specs: &Specs,
+    parsed: &Parsed,
+    command: Command,
+    actor: Actor,
+) -> Result<(u64, Input), String> {
+    let Some(number) = parsed.case else {
+        return Err(match &command {
+            Command::Help { command } => specs.help(command.as_deref(), Invocation::Slash),
+            _ => text::case_needed(&parsed.name),
+        });
+    };
+    let input = Input::Command {
+        actor,
+        required: permission(specs, &parsed.name),
+        command,
+        // Not a message in the thread: a note must be posted there.
+        in_thread: false,
+    };
+    Ok((number, input))
 }
 
 fn parse(specs: &Specs, line: &str, how: Invocation) -> Result<(Parsed, Command), String> {

@@ -4,8 +4,56 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::Future;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
+
+/// A fake's world: its state behind a lock, and a signal that it changed, so
+/// a test thread can wait for what the bot's requests bring about.
+pub struct Watched<S> {
+    state: Mutex<S>,
+    changed: Condvar,
+}
+
+impl<S> Watched<S> {
+    pub fn new(state: S) -> Self {
+        Watched {
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        // A panic in one handler must not hide every later assertion.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes every waiter: call after changing the state.
+    pub fn notify(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Waits until `f` returns `Some` or `timeout` passes.
+    pub fn wait<T>(&self, timeout: Duration, mut f: impl FnMut(&S) -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            if let Some(v) = f(&state) {
+                return Some(v);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
 
 pub struct Background {
     shutdown: Option<oneshot::Sender<()>>,

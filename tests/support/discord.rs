@@ -21,11 +21,11 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::Background;
+use crate::background::{Background, Watched};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -461,34 +461,16 @@ impl State {
 struct Shared {
     setup: FakeDiscordSetup,
     gateway_addr: SocketAddr,
-    state: Mutex<State>,
-    changed: Condvar,
+    state: Watched<State>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic in one handler must not hide every later assertion.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
-    /// Waits until `f` returns `Some` or `timeout` passes.
-    fn wait<T>(&self, timeout: Duration, mut f: impl FnMut(&State) -> Option<T>) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
-        loop {
-            if let Some(v) = f(&state) {
-                return Some(v);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    fn wait<T>(&self, timeout: Duration, f: impl FnMut(&State) -> Option<T>) -> Option<T> {
+        self.state.wait(timeout, f)
     }
 }
 
@@ -545,8 +527,7 @@ impl FakeDiscord {
         let shared = Arc::new(Shared {
             setup,
             gateway_addr: gateway.local_addr().unwrap(),
-            state: Mutex::new(state),
-            changed: Condvar::new(),
+            state: Watched::new(state),
         });
         let server_shared = shared.clone();
         let server = Background::start("fake-discord", move || async move {
@@ -762,7 +743,7 @@ impl FakeDiscord {
         }
         state.dispatch_event(event, data);
         drop(state);
-        self.shared.changed.notify_all();
+        self.shared.state.notify();
     }
 
     /// Closes every live gateway socket abruptly (no close frame), as a
@@ -776,7 +757,7 @@ impl FakeDiscord {
             let _ = conn.tx.send(GwCmd::Drop);
         }
         drop(state);
-        self.shared.changed.notify_all();
+        self.shared.state.notify();
     }
 
     /// Every frame clients sent, parsed (non-JSON frames as strings).
@@ -1150,7 +1131,7 @@ fn serve_call(
     };
     state.calls[index].status = status;
     drop(state);
-    shared.changed.notify_all();
+    shared.state.notify();
     (status, resp)
 }
 
@@ -2796,7 +2777,7 @@ async fn serve_gateway(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         });
         state.conns.len() - 1
     };
-    shared.changed.notify_all();
+    shared.state.notify();
     let hello =
         json!({"op": 10, "s": null, "t": null, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}});
     if ws.send(WsMessage::text(hello.to_string())).await.is_ok() {
@@ -2806,7 +2787,7 @@ async fn serve_gateway(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
     state.conns[index].live = false;
     state.conns[index].ready = false;
     drop(state);
-    shared.changed.notify_all();
+    shared.state.notify();
 }
 
 enum GwEvent {
@@ -2828,7 +2809,7 @@ async fn gateway_loop(
         match event {
             GwEvent::Incoming(Some(Ok(WsMessage::Text(text)))) => {
                 client_frame(shared, index, text.as_str());
-                shared.changed.notify_all();
+                shared.state.notify();
             }
             GwEvent::Incoming(Some(Ok(WsMessage::Ping(_)))) => {
                 // tungstenite queued the pong; flush it now.
@@ -3027,7 +3008,7 @@ impl FakeDiscord {
         payload["member"] = member_json(setup, author, false, false);
         state.store(stored);
         drop(state);
-        self.shared.changed.notify_all();
+        self.shared.state.notify();
         (id, payload)
     }
 

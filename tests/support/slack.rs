@@ -18,12 +18,12 @@
 //! Include with `#[path = "support/slack.rs"] mod slack;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::Background;
+use crate::background::{Background, Watched};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
@@ -360,34 +360,16 @@ impl State {
 struct Shared {
     setup: FakeSlackSetup,
     ws_addr: SocketAddr,
-    state: Mutex<State>,
-    changed: Condvar,
+    state: Watched<State>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic in one handler must not hide every later assertion.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
-    /// Waits until `f` returns `Some` or `timeout` passes.
-    fn wait<T>(&self, timeout: Duration, mut f: impl FnMut(&State) -> Option<T>) -> Option<T> {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.lock();
-        loop {
-            if let Some(v) = f(&state) {
-                return Some(v);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    fn wait<T>(&self, timeout: Duration, f: impl FnMut(&State) -> Option<T>) -> Option<T> {
+        self.state.wait(timeout, f)
     }
 }
 
@@ -415,8 +397,7 @@ impl FakeSlack {
         let shared = Arc::new(Shared {
             setup,
             ws_addr: ws.local_addr().unwrap(),
-            state: Mutex::new(State::default()),
-            changed: Condvar::new(),
+            state: Watched::new(State::default()),
         });
         let server_shared = shared.clone();
         let server = Background::start("fake-slack", move || async move {
@@ -508,7 +489,7 @@ impl FakeSlack {
                 edits: 0,
             });
         drop(state);
-        self.shared.changed.notify_all();
+        self.shared.state.notify();
         ts
     }
 
@@ -771,7 +752,7 @@ async fn handle_http(
                         error: Some(e.to_string()),
                     });
                     drop(state);
-                    shared.changed.notify_all();
+                    shared.state.notify();
                     return slack_error(e);
                 }
             };
@@ -893,7 +874,7 @@ fn handle_api(shared: &Shared, method: &str, params: Value, token: Option<String
             })
     };
     drop(state);
-    shared.changed.notify_all();
+    shared.state.notify();
     match result {
         Ok(mut body) => {
             body["ok"] = json!(true);
@@ -1398,7 +1379,7 @@ fn handle_response_url(shared: &Shared, id: &str, body: &[u8]) -> Response {
         }
     };
     drop(state);
-    shared.changed.notify_all();
+    shared.state.notify();
     resp
 }
 
@@ -1465,7 +1446,7 @@ async fn serve_socket(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         let live = state.sockets.iter().filter(|c| c.live).count();
         (state.sockets.len() - 1, live)
     };
-    shared.changed.notify_all();
+    shared.state.notify();
     let hello = json!({
         "type": "hello",
         "num_connections": live,
@@ -1476,7 +1457,7 @@ async fn serve_socket(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         socket_loop(&mut ws, &mut rx, &shared).await;
     }
     shared.lock().sockets[index].live = false;
-    shared.changed.notify_all();
+    shared.state.notify();
 }
 
 enum SocketEvent {
@@ -1504,7 +1485,7 @@ async fn socket_loop(
                 }
                 state.socket_frames.push(frame);
                 drop(state);
-                shared.changed.notify_all();
+                shared.state.notify();
             }
             SocketEvent::Incoming(Some(Ok(WsMessage::Ping(_)))) => {
                 // tungstenite queued the pong; flush it now rather than at the

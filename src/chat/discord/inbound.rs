@@ -15,19 +15,15 @@ use tokio::sync::{mpsc, watch};
 
 use super::events::{ReplyTo, Request, What};
 use super::{Discord, format};
-use crate::chat::recent::Recent;
+use crate::chat::intake::Intake;
 use crate::chat::{self, ChatEvent, ChatSurface};
 use crate::commands::Specs;
 use crate::engine::Actor;
 use crate::service::Service;
 use crate::text::{self, discord as words};
 
-/// Requests waiting for the worker; beyond this the gateway handler waits.
-const QUEUE: usize = 4096;
-
 pub struct Inbound {
-    queue: mpsc::Sender<Request>,
-    recent: Recent,
+    intake: Intake<Request>,
 }
 
 impl Inbound {
@@ -38,33 +34,20 @@ impl Inbound {
         specs: Arc<Specs>,
         stopped: watch::Receiver<bool>,
     ) -> (Arc<Inbound>, tokio::task::JoinHandle<()>) {
-        let (queue, requests) = mpsc::channel(QUEUE);
+        let (intake, requests) = Intake::new("discord");
         let worker = Worker {
             discord,
             service,
             specs,
         };
         let task = tokio::spawn(worker.run(requests, stopped));
-        (
-            Arc::new(Inbound {
-                queue,
-                recent: Recent::default(),
-            }),
-            task,
-        )
+        (Arc::new(Inbound { intake }), task)
     }
 
-    /// Queues a request unless it is a redelivery seen lately.
+    /// Queues a request unless it was seen lately (Discord may send again).
     pub async fn accept(&self, request: Request) {
-        if let Some(id) = &request.event
-            && !self.recent.insert(id)
-        {
-            tracing::debug!(event = %id, "Discord event seen already; dropped.");
-            return;
-        }
-        if self.queue.send(request).await.is_err() {
-            tracing::warn!("Discord event arrived while shutting down; dropped.");
-        }
+        let event = request.event.clone();
+        self.intake.accept(event.as_deref(), request).await;
     }
 }
 

@@ -16,20 +16,16 @@ use tokio::sync::{mpsc, watch};
 use super::Slack;
 use super::events::{self, FieldErrors, ReplyTo, Request, What, split_id};
 use super::format;
-use crate::chat::recent::Recent;
+use crate::chat::intake::Intake;
 use crate::chat::{self, ChatEvent};
 use crate::commands::Specs;
 use crate::engine::Actor;
 use crate::service::Service;
 use crate::text;
 
-/// Requests waiting for the worker; beyond this the transport waits (and
-/// Slack's own retry covers an ack that then comes late).
-const QUEUE: usize = 4096;
 pub struct Inbound {
     slack: Arc<Slack>,
-    queue: mpsc::Sender<Request>,
-    recent: Recent,
+    intake: Intake<Request>,
 }
 
 impl Inbound {
@@ -40,34 +36,20 @@ impl Inbound {
         specs: Arc<Specs>,
         stopped: watch::Receiver<bool>,
     ) -> (Arc<Inbound>, tokio::task::JoinHandle<()>) {
-        let (queue, requests) = mpsc::channel(QUEUE);
+        let (intake, requests) = Intake::new("slack");
         let worker = Worker {
             slack: Arc::clone(&slack),
             service,
             specs,
         };
         let task = tokio::spawn(worker.run(requests, stopped));
-        (
-            Arc::new(Inbound {
-                slack,
-                queue,
-                recent: Recent::default(),
-            }),
-            task,
-        )
+        (Arc::new(Inbound { slack, intake }), task)
     }
 
     /// Queues a request unless it is a redelivery seen lately.
     pub async fn accept(&self, request: Request) {
-        if let Some(id) = &request.event
-            && !self.recent.insert(id)
-        {
-            tracing::debug!(event = %id, "Slack event redelivered; dropped.");
-            return;
-        }
-        if self.queue.send(request).await.is_err() {
-            tracing::warn!("Slack event arrived while shutting down; dropped.");
-        }
+        let event = request.event.clone();
+        self.intake.accept(event.as_deref(), request).await;
     }
 
     pub async fn push(&self, callback: &SlackPushEventCallback) {
