@@ -8,7 +8,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Requests waiting for an adapter's worker; beyond this the transport
 /// waits (and the platform's own retry covers an ack that then comes late).
@@ -53,6 +53,27 @@ impl<R> Intake<R> {
 
 /// Event ids remembered; the oldest are forgotten first.
 const RECENT: usize = 10_000;
+
+/// Works the queued requests one at a time, in arrival order, until the
+/// queue closes or `stopped` turns true.
+pub async fn work<R, F, Fut>(
+    mut requests: mpsc::Receiver<R>,
+    mut stopped: watch::Receiver<bool>,
+    mut worker: F,
+) where
+    F: FnMut(R) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        tokio::select! {
+            request = requests.recv() => match request {
+                Some(request) => worker(request).await,
+                None => break,
+            },
+            _ = stopped.changed() => break,
+        }
+    }
+}
 
 #[derive(Default)]
 struct Recent(Mutex<Ids>);

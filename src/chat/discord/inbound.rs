@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::events::{ReplyTo, Request, What};
 use super::{Discord, format};
-use crate::chat::intake::Intake;
+use crate::chat::intake::{self, Intake};
 use crate::chat::{self, ChatEvent, ChatSurface};
 use crate::commands::Specs;
 use crate::engine::Actor;
@@ -58,16 +58,8 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut requests: mpsc::Receiver<Request>, mut stopped: watch::Receiver<bool>) {
-        loop {
-            tokio::select! {
-                request = requests.recv() => match request {
-                    Some(request) => self.work(request).await,
-                    None => break,
-                },
-                _ = stopped.changed() => break,
-            }
-        }
+    async fn run(self, requests: mpsc::Receiver<Request>, stopped: watch::Receiver<bool>) {
+        intake::work(requests, stopped, |request| self.work(request)).await;
     }
 
     /// Who the person is: listed by id, or holding a listed role. With no

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use super::Slack;
 use super::events::{self, FieldErrors, ReplyTo, Request, What, split_id};
 use super::format;
-use crate::chat::intake::Intake;
+use crate::chat::intake::{self, Intake};
 use crate::chat::{self, ChatEvent};
 use crate::commands::Specs;
 use crate::engine::Actor;
@@ -91,16 +91,8 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut requests: mpsc::Receiver<Request>, mut stopped: watch::Receiver<bool>) {
-        loop {
-            tokio::select! {
-                request = requests.recv() => match request {
-                    Some(request) => self.work(request).await,
-                    None => break,
-                },
-                _ = stopped.changed() => break,
-            }
-        }
+    async fn run(self, requests: mpsc::Receiver<Request>, stopped: watch::Receiver<bool>) {
+        intake::work(requests, stopped, |request| self.work(request)).await;
     }
 
     async fn actor(&self, user: &str) -> Actor {
