@@ -211,7 +211,7 @@ fn a_post_becomes_one_thread_in_a_text_channel_worked_with_care_inside_it() {
 
 #[test]
 fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
-    let (fake, _bot, _running, thread) = with_case(FORUM_CHANNEL, "");
+    let (fake, bot, running, thread) = with_case(FORUM_CHANNEL, "");
     assert_eq!(thread.parent_id, FORUM_CHANNEL);
     assert_eq!(thread.from_message, None);
     assert_eq!(thread.name, "#1 @jane");
@@ -241,7 +241,11 @@ fn a_post_becomes_one_forum_post_tagged_with_network_urgency_and_status() {
         "tags: {:?}",
         fake.thread(&thread.id)
     );
-    // Closed: the post is archived; reopened: unarchived.
+    // After a restart (nothing remembered but the store), the post is still
+    // found and kept in step. Closed: archived; reopened: unarchived.
+    drop(running);
+    let _running = bot.spawn();
+    assert!(wait_until(WAIT, || fake.identifies().len() == 2));
     slash(&fake, MARIA, &thread.id, "close", &[]);
     assert!(wait_until(WAIT, || fake
         .thread(&thread.id)

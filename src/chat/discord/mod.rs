@@ -82,6 +82,8 @@ pub struct Discord {
     /// Forum id → its tags (id, name), as last read or written.
     tags: tokio::sync::Mutex<HashMap<u64, Vec<(u64, String)>>>,
     threads: Mutex<HashMap<u64, ThreadState>>,
+    /// Forum post → its forum.
+    parents: Mutex<HashMap<u64, u64>>,
     roles: Mutex<HashMap<u64, (Instant, Vec<u64>)>>,
     health: Mutex<HashMap<String, Instant>>,
 }
@@ -177,6 +179,7 @@ impl Discord {
             kinds: Mutex::new(HashMap::new()),
             tags: tokio::sync::Mutex::new(HashMap::new()),
             threads: Mutex::new(HashMap::new()),
+            parents: Mutex::new(HashMap::new()),
             roles: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
         };
@@ -584,6 +587,30 @@ impl Discord {
         Ok(())
     }
 
+    /// The forum a case's thread is a post in, or `None` for a thread started
+    /// from a card in a text channel (whose card is not in the thread). Read
+    /// from the thread itself, not the queue's current channel, which the
+    /// config may have moved since.
+    async fn forum_of(&self, thread: u64, card_channel: u64) -> Result<Option<u64>, DeliveryError> {
+        if card_channel != thread {
+            return Ok(None);
+        }
+        if let Some(parent) = self.lock(&self.parents).get(&thread) {
+            return Ok(Some(*parent));
+        }
+        let target = channel_id(thread)?;
+        let parent = match self
+            .call("get thread", Some(thread), || self.http.get_channel(target))
+            .await?
+        {
+            Channel::Guild(c) => c.parent_id.map(|p| p.get()),
+            _ => None,
+        };
+        let parent = parent.ok_or_else(|| DeliveryError::permanent(words::BAD_ID))?;
+        self.lock(&self.parents).insert(thread, parent);
+        Ok(Some(parent))
+    }
+
     /// Looks for a case's thread an earlier, uncertain attempt may have made.
     async fn find_thread(&self, case: u64, parent: u64) -> Result<Option<u64>, DeliveryError> {
         let guild = GuildId::from(snowflake(self.config.guild_id)?);
@@ -691,7 +718,10 @@ impl ChatSurface for Discord {
                 );
                 let card = match kind {
                     Kind::Text => message_id(channel, thread),
-                    Kind::Forum => message_id(thread, thread),
+                    Kind::Forum => {
+                        self.lock(&self.parents).insert(thread, channel);
+                        message_id(thread, thread)
+                    }
                 };
                 return Ok(ChatThread {
                     thread: thread.to_string(),
@@ -757,6 +787,7 @@ impl ChatSurface for Discord {
                             tags,
                         },
                     );
+                    self.lock(&self.parents).insert(thread, channel);
                     // The starter message has the thread's id.
                     Ok(ChatThread {
                         thread: thread.to_string(),
@@ -782,7 +813,7 @@ impl ChatSurface for Discord {
                 .parse()
                 .map_err(|_| DeliveryError::permanent(words::BAD_ID))?;
             // A forum post's card is inside the thread, which must be open to edit it.
-            let forum = (channel == thread_id).then(|| self.config.channel_for(&case.queue));
+            let forum = self.forum_of(thread_id, channel).await?;
             let edit = EditMessage::new()
                 .embed(format::card_embed(case, card))
                 .components(format::card_buttons(case.number));
@@ -828,10 +859,12 @@ impl ChatSurface for Discord {
             // Posting reopens an archived thread (Discord does); a closed case's stays archived.
             self.lock(&self.threads).remove(&thread_id);
             if case.status == Status::Closed && self.config.archive_closed {
-                let forum = split_id(&thread.card)
-                    .filter(|(c, _)| *c == thread_id)
-                    .map(|_| self.config.channel_for(&case.queue));
-                if let Err(error) = self.sync_thread(case, thread_id, forum).await {
+                let card_channel = split_id(&thread.card).map_or(0, |(c, _)| c);
+                let synced = match self.forum_of(thread_id, card_channel).await {
+                    Ok(forum) => self.sync_thread(case, thread_id, forum).await,
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = synced {
                     tracing::warn!(case = case.number, reason = %error.reason, "Cannot archive a closed case's thread.");
                 }
             }
