@@ -183,7 +183,12 @@ impl Worker {
 /// first part replaces "thinking…", the rest follow, all ephemeral.
 async fn interaction_answer(discord: &Discord, token: &str, answer: &str) -> Result<(), String> {
     let http = discord.http();
-    for (i, part) in format::messages(answer).into_iter().enumerate() {
+    let mut parts = format::messages(answer);
+    if parts.is_empty() {
+        // "Thinking…" must always be replaced.
+        parts.push(words::DONE.to_owned());
+    }
+    for (i, part) in parts.into_iter().enumerate() {
         let sent = match i {
             0 => {
                 let edit = EditInteractionResponse::new()
