@@ -505,6 +505,37 @@ pub struct AccountConfig {
     /// The X-only keys (`auth`, `webhook`, `user_id`, `backfill`, `mentions`, `dms`,
     /// `listening`); `Some` exactly for `network = "x"`.
     pub x: Option<XAccount>,
+    /// The Facebook/Instagram keys (`page_id`, `graph_version`, `auth`, `webhook`); `Some`
+    /// exactly for `network = "facebook"` and `network = "instagram"`.
+    pub meta: Option<MetaAccount>,
+}
+
+/// The keys of an `[[accounts]]` entry with `network = "facebook"` or `"instagram"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaAccount {
+    /// `page_id`: the Facebook Page's id, or for Instagram the Instagram professional
+    /// account's id (the `entry[].id` of its webhook deliveries); required.
+    pub page_id: String,
+    /// `graph_version`: the Graph API version in every request path, e.g. `v21.0`
+    /// (default `v21.0`).
+    pub graph_version: String,
+    /// `auth`: `{ kind = "page_token", page_token = "${FB_PAGE_TOKEN}" }`, a long-lived Page
+    /// access token (for Instagram: the token of the Page linked to the account); required.
+    pub page_token: Secret,
+    /// `webhook`: `{ app_secret, verify_token }`: the Meta app's secret, which signs deliveries
+    /// to `/webhooks/meta` (`X-Hub-Signature-256`), and the token the subscription's
+    /// verification request must carry; required (Meta delivers these accounts' posts only
+    /// by webhook).
+    pub webhook: MetaWebhook,
+}
+
+/// `accounts.webhook` of a Facebook/Instagram account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaWebhook {
+    /// `app_secret`: the Meta app's secret (App settings → Basic); required.
+    pub app_secret: Secret,
+    /// `verify_token`: any string, also entered in the app's webhook settings; required.
+    pub verify_token: Secret,
 }
 
 /// The keys of an `[[accounts]]` entry with `network = "x"`.

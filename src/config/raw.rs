@@ -272,6 +272,10 @@ pub(super) struct RawAccount {
     pub dms: Option<bool>,
     /// [`super::XAccount::listening`].
     pub listening: Option<Vec<RawListening>>,
+    /// [`super::MetaAccount::page_id`].
+    pub page_id: Option<String>,
+    /// [`super::MetaAccount::graph_version`].
+    pub graph_version: Option<String>,
 }
 
 /// `accounts.auth` as written: one table for every network's credential kinds; which keys
@@ -295,6 +299,8 @@ pub(super) struct RawAuth {
     pub consumer_secret: Option<String>,
     /// OAuth 1.0a.
     pub access_token_secret: Option<String>,
+    /// Facebook/Instagram `page_token`.
+    pub page_token: Option<String>,
 }
 
 /// `accounts.webhook` as written.
@@ -303,6 +309,10 @@ pub(super) struct RawAuth {
 pub(super) struct RawWebhook {
     /// [`super::XWebhook::consumer_secret`].
     pub consumer_secret: Option<String>,
+    /// [`super::MetaWebhook::app_secret`].
+    pub app_secret: Option<String>,
+    /// [`super::MetaWebhook::verify_token`].
+    pub verify_token: Option<String>,
 }
 
 /// One `[[accounts.listening]]` query as written.

@@ -18,6 +18,9 @@ fn env(name: &str) -> Option<String> {
         "REGION" => Some("EU".to_owned()),
         "SLACK_BOT_TOKEN" => Some("xoxb-1-secret-bot".to_owned()),
         "DISCORD_TOKEN" => Some("discord-secret-token".to_owned()),
+        "FB_PAGE_TOKEN" => Some("page-secret-token".to_owned()),
+        "META_APP_SECRET" => Some("meta-app-secret".to_owned()),
+        "META_VERIFY_TOKEN" => Some("meta-verify".to_owned()),
         "SLACK_APP_TOKEN" => Some("xapp-1-secret-app".to_owned()),
         "SLACK_SIGNING_SECRET" => Some("8f742231b10e8888abcd99yyyzzz85a5".to_owned()),
         "WRONG_TOKEN" => Some("xoxp-user-token-secret".to_owned()),
@@ -536,9 +539,9 @@ fn unavailable_chat_and_networks() {
         &[r#"chat.discord: is required when chat.kind is "discord""#],
     );
     assert_problems(
-        "[[accounts]]\nid = \"a\"\nnetwork = \"facebook\"",
+        "[[accounts]]\nid = \"a\"\nnetwork = \"mastodon\"",
         &[
-            "accounts[0].network: `facebook` has no connector in this build yet (available: x, demo)",
+            "accounts[0].network: `mastodon` has no connector in this build yet (available: x, facebook, instagram, demo)",
         ],
     );
 }
@@ -1127,7 +1130,7 @@ fn x_account_problems_name_the_key() {
     check(
         "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\nauth = { kind = \"oauth2\" }\nlistening = []\napi_url = \"http://x\"",
         &[
-            "accounts[0].auth: only applies to X accounts (network = \"x\") in this build",
+            "accounts[0].auth: only applies to X, facebook and instagram accounts in this build",
             "accounts[0].listening: only applies to X accounts (network = \"x\") in this build",
             "accounts[0].api_url: does not apply to demo accounts (they use `pace`)",
         ],
@@ -1207,4 +1210,59 @@ billing = "#billing"
     assert_eq!(discord.command_permission, None);
     assert_eq!(discord.auto_archive_minutes, 1440);
     assert!(discord.thread_commands);
+}
+
+const FACEBOOK: &str = r#"
+[[accounts]]
+id = "acme-fb"
+network = "facebook"
+page_id = "448242228374517"
+auth = { kind = "page_token", page_token = "${FB_PAGE_TOKEN}" }
+webhook = { app_secret = "${META_APP_SECRET}", verify_token = "${META_VERIFY_TOKEN}" }
+human_agent_tag = true
+"#;
+
+#[test]
+fn facebook_accounts_take_a_page_token_and_a_webhook() {
+    let config = ok(FACEBOOK);
+    let account = &config.accounts[0];
+    assert_eq!(account.network, Platform::Facebook);
+    assert_eq!(account.api_url, "https://graph.facebook.com/");
+    let meta = account.meta.as_ref().unwrap();
+    assert_eq!(meta.page_id, "448242228374517");
+    assert_eq!(meta.graph_version, "v21.0");
+    assert_eq!(meta.page_token.expose(), "page-secret-token");
+    assert_eq!(meta.webhook.app_secret.expose(), "meta-app-secret");
+    assert_eq!(meta.webhook.verify_token.expose(), "meta-verify");
+    assert!(account.x.is_none());
+    assert!(!format!("{account:?}").contains("page-secret-token"));
+}
+
+#[test]
+fn facebook_problems_name_the_key() {
+    assert_problems(
+        r#"
+[[accounts]]
+id = "acme-ig"
+network = "instagram"
+page_id = "acme"
+graph_version = "21"
+auth = { kind = "oauth2", access_token = "x" }
+webhook = { consumer_secret = "${META_APP_SECRET}" }
+listening = [{ query = "acme" }]
+"#,
+        &[
+            r#"accounts[0].page_id: "acme" is not a numeric Page or Instagram account id"#,
+            r#"accounts[0].graph_version: "21" is not a Graph API version like "v21.0""#,
+            r#"accounts[0].auth.kind: "oauth2" is not one of page_token"#,
+            "accounts[0].webhook.consumer_secret: only applies to X accounts",
+            r#"accounts[0].webhook.app_secret: is required (write "${VARIABLE}" to read it from the environment)"#,
+            r#"accounts[0].webhook.verify_token: is required (write "${VARIABLE}" to read it from the environment)"#,
+            r#"accounts[0].listening: only applies to X accounts (network = "x") in this build"#,
+        ],
+    );
+    assert_problems(
+        &format!("{MINIMAL}page_id = \"1\"\n"),
+        &["accounts[0].page_id: only applies to facebook and instagram accounts"],
+    );
 }

@@ -23,9 +23,9 @@ use super::raw::{
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
     Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, FirstResponse,
-    JobConfig, JobKind, ListeningQuery, OFFLINE_PLACEHOLDERS, OfflineTemplates, Problem,
-    RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth,
-    XWebhook, parse_crontab, parse_duration, path,
+    JobConfig, JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFFLINE_PLACEHOLDERS,
+    OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
+    TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -99,7 +99,8 @@ const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 /// Chat adapters compiled into this build; widen as adapters land.
 const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack, ChatKind::Discord];
 /// Networks with a connector in this build; widen as connectors land.
-const AVAILABLE_NETWORKS: &[Platform] = &[Platform::X, Platform::Demo];
+const AVAILABLE_NETWORKS: &[Platform] =
+    &[Platform::X, Platform::Facebook, Platform::Instagram, Platform::Demo];
 /// `accounts.auth.kind` for X accounts.
 const X_AUTH_KINDS: &[(&str, XAuthKind)] =
     &[("oauth2", XAuthKind::OAuth2), ("oauth1", XAuthKind::OAuth1)];
@@ -770,29 +771,59 @@ impl Validator<'_> {
     ) -> AccountConfig {
         let id = self.account_id(at, raw.id.take(), ids);
         let network = self.network(at, raw.network.take());
-        let x_keys_written = [
+        let credentials_written = [
             ("auth", raw.auth.is_some()),
             ("webhook", raw.webhook.is_some()),
+        ];
+        let x_keys_written = [
             ("user_id", raw.user_id.is_some()),
             ("backfill", raw.backfill.is_some()),
             ("mentions", raw.mentions.is_some()),
             ("dms", raw.dms.is_some()),
             ("listening", raw.listening.is_some()),
         ];
+        let meta_keys_written = [
+            ("page_id", raw.page_id.is_some()),
+            ("graph_version", raw.graph_version.is_some()),
+        ];
+        let is_meta = matches!(network, Some(Platform::Facebook | Platform::Instagram));
+        if network.is_some() && network != Some(Platform::X) {
+            for (key, written) in x_keys_written {
+                if written {
+                    self.problem(
+                        &path::key(at, key),
+                        "only applies to X accounts (network = \"x\") in this build",
+                    );
+                }
+            }
+        }
+        if network.is_some() && !is_meta {
+            for (key, written) in meta_keys_written {
+                if written {
+                    self.problem(
+                        &path::key(at, key),
+                        "only applies to facebook and instagram accounts",
+                    );
+                }
+            }
+        }
+        if network.is_some() && network != Some(Platform::X) && !is_meta {
+            for (key, written) in credentials_written {
+                if written {
+                    self.problem(
+                        &path::key(at, key),
+                        "only applies to X, facebook and instagram accounts in this build",
+                    );
+                }
+            }
+        }
         let x = match network {
             Some(Platform::X) => Some(self.x_account(at, &mut raw)),
-            Some(_) => {
-                for (key, written) in x_keys_written {
-                    if written {
-                        self.problem(
-                            &path::key(at, key),
-                            "only applies to X accounts (network = \"x\") in this build",
-                        );
-                    }
-                }
-                None
-            }
-            None => None,
+            _ => None,
+        };
+        let meta = match is_meta {
+            true => Some(self.meta_account(at, &mut raw)),
+            false => None,
         };
         let network_keys = (raw.api_url.take(), raw.poll_interval.take());
         let (api_url, poll_interval) = match network {
@@ -898,6 +929,114 @@ impl Validator<'_> {
             api_url,
             poll_interval,
             x,
+            meta,
+        }
+    }
+
+    /// The keys of a Facebook or Instagram account (taken out of `raw`).
+    fn meta_account(&mut self, at: &str, raw: &mut RawAccount) -> MetaAccount {
+        let page_id = raw.page_id.take().unwrap_or_default();
+        if page_id.is_empty() || !page_id.bytes().all(|b| b.is_ascii_digit()) {
+            self.problem(
+                &path::key(at, "page_id"),
+                match page_id.is_empty() {
+                    true => "is required: the Page's id (Page → About → Page transparency), or \
+                             the Instagram professional account's id"
+                        .to_owned(),
+                    false => format!("{page_id:?} is not a numeric Page or Instagram account id"),
+                },
+            );
+        }
+        let graph_version = raw
+            .graph_version
+            .take()
+            .unwrap_or_else(|| "v21.0".to_owned());
+        let shaped = graph_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(major, minor)| {
+                !major.is_empty()
+                    && !minor.is_empty()
+                    && major
+                        .bytes()
+                        .chain(minor.bytes())
+                        .all(|b| b.is_ascii_digit())
+            });
+        if !shaped {
+            self.problem(
+                &path::key(at, "graph_version"),
+                format!("{graph_version:?} is not a Graph API version like \"v21.0\""),
+            );
+        }
+        let auth_at = path::key(at, "auth");
+        let page_token = match raw.auth.take() {
+            Some(auth) => self.meta_auth(&auth_at, auth),
+            None => {
+                self.problem(
+                    &auth_at,
+                    "is required: { kind = \"page_token\", page_token = \"${FB_PAGE_TOKEN}\" }",
+                );
+                None
+            }
+        };
+        let webhook_at = path::key(at, "webhook");
+        let webhook = match raw.webhook.take() {
+            Some(webhook) => self.meta_webhook(&webhook_at, webhook),
+            None => {
+                self.problem(
+                    &webhook_at,
+                    "is required: { app_secret = \"${META_APP_SECRET}\", verify_token = \
+                     \"${META_VERIFY_TOKEN}\" } (Meta delivers posts by webhook only)",
+                );
+                MetaWebhook {
+                    app_secret: Secret::new(""),
+                    verify_token: Secret::new(""),
+                }
+            }
+        };
+        MetaAccount {
+            page_id,
+            graph_version,
+            page_token: page_token.unwrap_or_else(|| Secret::new("")),
+            webhook,
+        }
+    }
+
+    fn meta_auth(&mut self, at: &str, raw: RawAuth) -> Option<Secret> {
+        self.required_choice(
+            &path::key(at, "kind"),
+            raw.kind,
+            &[("page_token", ())],
+            " for facebook and instagram accounts",
+        )?;
+        for (key, written) in [
+            ("access_token", raw.access_token.is_some()),
+            ("refresh_token", raw.refresh_token.is_some()),
+            ("client_id", raw.client_id.is_some()),
+            ("client_secret", raw.client_secret.is_some()),
+            ("consumer_key", raw.consumer_key.is_some()),
+            ("consumer_secret", raw.consumer_secret.is_some()),
+            ("access_token_secret", raw.access_token_secret.is_some()),
+        ] {
+            if written {
+                self.problem(&path::key(at, key), "only applies to X accounts");
+            }
+        }
+        self.token(&path::key(at, "page_token"), raw.page_token, "", true)
+    }
+
+    fn meta_webhook(&mut self, at: &str, raw: RawWebhook) -> MetaWebhook {
+        if raw.consumer_secret.is_some() {
+            self.problem(
+                &path::key(at, "consumer_secret"),
+                "only applies to X accounts",
+            );
+        }
+        let app_secret = self.token(&path::key(at, "app_secret"), raw.app_secret, "", true);
+        let verify_token = self.token(&path::key(at, "verify_token"), raw.verify_token, "", true);
+        MetaWebhook {
+            app_secret: app_secret.unwrap_or_else(|| Secret::new("")),
+            verify_token: verify_token.unwrap_or_else(|| Secret::new("")),
         }
     }
 
@@ -993,6 +1132,12 @@ impl Validator<'_> {
                 );
             }
         }
+        if raw.page_token.is_some() {
+            self.problem(
+                &path::key(at, "page_token"),
+                "only applies to facebook and instagram accounts",
+            );
+        }
         let access_token = self.token(&path::key(at, "access_token"), raw.access_token, "", true);
         match kind {
             XAuthKind::OAuth2 => {
@@ -1051,6 +1196,17 @@ impl Validator<'_> {
     }
 
     fn x_webhook(&mut self, at: &str, raw: RawWebhook, auth: Option<&XAuth>) -> XWebhook {
+        for (key, written) in [
+            ("app_secret", raw.app_secret.is_some()),
+            ("verify_token", raw.verify_token.is_some()),
+        ] {
+            if written {
+                self.problem(
+                    &path::key(at, key),
+                    "only applies to facebook and instagram accounts",
+                );
+            }
+        }
         let secret_at = path::key(at, "consumer_secret");
         let written = self.token(&secret_at, raw.consumer_secret, "", false);
         let consumer_secret = match (written, auth) {
