@@ -14,6 +14,7 @@ pub mod config;
 pub mod dispatch;
 pub mod duration;
 pub mod engine;
+pub mod hmac;
 pub mod journal;
 pub mod runtime;
 pub mod scheduler;

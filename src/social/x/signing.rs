@@ -7,12 +7,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{KeyInit, Mac};
-use sha2::Sha256;
+
+use crate::hmac;
 
 const PREFIX: &str = "sha256=";
-
-type Hmac = hmac::Hmac<Sha256>;
 
 /// `{"response_token":"sha256=…"}`'s value: "sha256=" + base64(HMAC-SHA256(consumer_secret, crc_token)).
 pub fn crc_response(consumer_secret: &str, crc_token: &str) -> String {
@@ -28,23 +26,13 @@ pub fn verify(consumer_secret: &str, body: &[u8], header: &str) -> bool {
     else {
         return false;
     };
-    let Ok(mut mac) = Hmac::new_from_slice(consumer_secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    // verify_slice compares in constant time.
-    mac.verify_slice(&tag).is_ok()
+    hmac::verify_sha256(consumer_secret.as_bytes(), &[body], &tag)
 }
 
 /// The header value X would send for `body` (tests and fakes use it).
 pub fn sign(consumer_secret: &str, body: &[u8]) -> String {
-    let mut mac = match Hmac::new_from_slice(consumer_secret.as_bytes()) {
-        Ok(mac) => mac,
-        // HMAC accepts keys of any length.
-        Err(_) => return String::new(),
-    };
-    mac.update(body);
-    format!("{PREFIX}{}", STANDARD.encode(mac.finalize().into_bytes()))
+    let tag = hmac::sha256(consumer_secret.as_bytes(), &[body]);
+    format!("{PREFIX}{}", STANDARD.encode(tag))
 }
 
 #[cfg(test)]
