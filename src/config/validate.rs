@@ -99,8 +99,12 @@ const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
 /// Chat adapters compiled into this build; widen as adapters land.
 const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack, ChatKind::Discord];
 /// Networks with a connector in this build; widen as connectors land.
-const AVAILABLE_NETWORKS: &[Platform] =
-    &[Platform::X, Platform::Facebook, Platform::Instagram, Platform::Demo];
+const AVAILABLE_NETWORKS: &[Platform] = &[
+    Platform::X,
+    Platform::Facebook,
+    Platform::Instagram,
+    Platform::Demo,
+];
 /// `accounts.auth.kind` for X accounts.
 const X_AUTH_KINDS: &[(&str, XAuthKind)] =
     &[("oauth2", XAuthKind::OAuth2), ("oauth1", XAuthKind::OAuth1)];

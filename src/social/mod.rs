@@ -6,6 +6,7 @@
 //! chosen by the account's `network` in bot.toml.
 
 pub mod demo;
+pub mod meta;
 pub mod x;
 
 use std::collections::HashMap;
