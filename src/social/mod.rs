@@ -6,6 +6,7 @@
 //! chosen by the account's `network` in bot.toml.
 
 pub mod demo;
+pub mod inbox;
 pub mod meta;
 pub mod x;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{Author, Case, DraftKind, NetworkAction};
+use crate::engine::{Author, Case, DraftKind, NetworkAction, PostKind};
 
 /// What a publisher needs to send one draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,19 +33,21 @@ pub struct PublishRequest {
     /// When the draft was approved: an earlier publication of it cannot be older, which tells
     /// it apart from an identical text sent before.
     pub approved_at: Option<DateTime<Utc>>,
+    /// What the answered post is (a comment, a mention, a DM): on Meta a direct answer to a
+    /// comment is a private reply, and to a DM a message.
+    pub target_kind: PostKind,
+    /// When the customer last wrote privately in this case (for Messenger's windows), if ever.
+    pub last_direct_at: Option<DateTime<Utc>>,
 }
 
 impl PublishRequest {
     pub fn new(case: &Case, draft: &str) -> Option<PublishRequest> {
         let d = case.draft(draft)?;
-        let conversation_id = case
-            .posts
-            .iter()
-            .find(|p| p.id == d.in_reply_to)
-            .map_or_else(
-                || case.conversation_id.clone(),
-                |p| p.conversation_id.clone(),
-            );
+        let target = case.post(&d.in_reply_to);
+        let conversation_id = target.map_or_else(
+            || case.conversation_id.clone(),
+            |p| p.conversation_id.clone(),
+        );
         Some(PublishRequest {
             account: case.account.clone(),
             case: case.number,
@@ -55,6 +58,8 @@ impl PublishRequest {
             conversation_id,
             author: case.author.clone(),
             approved_at: d.decided_at,
+            target_kind: target.map_or(case.kind, |p| p.kind),
+            last_direct_at: case.latest_post_of(true).map(|p| p.at),
         })
     }
 }

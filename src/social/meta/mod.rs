@@ -5,4 +5,6 @@
 //! and the publisher are added beside it. Holds no workflow rules: messaging
 //! windows and the one-private-reply rule are the engine's.
 
+pub mod client;
+pub mod publish;
 pub mod wire;

@@ -23,13 +23,13 @@ use axum::routing::get;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::{Semaphore, mpsc};
 
 use super::client::Client;
 use super::{signing, wire};
 use crate::config::Secret;
 use crate::engine::PostKind;
 use crate::service::Service;
+use crate::social::inbox::Inbox;
 
 /// One X account that receives webhook deliveries.
 #[derive(Clone)]
@@ -38,24 +38,20 @@ pub struct Hook {
     pub client: Arc<Client>,
 }
 
-/// Deliveries acknowledged but not yet worked; beyond this X is asked to come back later.
-const QUEUE: usize = 4096;
-/// Deliveries worked at once (each may look tweets up on X).
-const WORKERS: usize = 8;
-
 struct Hooks {
     by_account: HashMap<String, Hook>,
-    queue: mpsc::Sender<(Vec<Hook>, Bytes)>,
+    inbox: Inbox<(Vec<Hook>, Bytes)>,
 }
 
 /// The webhook routes for these accounts (by account id), and the task that works their
 /// deliveries until the routes are dropped.
 pub fn routes(hooks: HashMap<String, Hook>, service: Arc<Service>) -> Router {
-    let (queue, deliveries) = mpsc::channel(QUEUE);
-    tokio::spawn(worker(service, deliveries));
+    let inbox = Inbox::start("x", move |(hooks, body)| {
+        work(Arc::clone(&service), hooks, body)
+    });
     let state = Arc::new(Hooks {
         by_account: hooks,
-        queue,
+        inbox,
     });
     Router::new()
         .route("/webhooks/x", get(crc_any).post(deliver_any))
@@ -152,29 +148,9 @@ fn accept(hooks: &Hooks, candidates: Vec<Hook>, headers: &HeaderMap, body: Bytes
         );
         return StatusCode::UNAUTHORIZED;
     }
-    match hooks.queue.try_send((verified, body)) {
-        Ok(()) => StatusCode::OK,
-        Err(_) => {
-            // Polling brings the same posts; X retries deliveries it had no 200 for.
-            tracing::warn!("X webhook queue is full; asking X to deliver again later.");
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-    }
-}
-
-/// Works queued deliveries, a few at a time.
-async fn worker(service: Arc<Service>, mut deliveries: mpsc::Receiver<(Vec<Hook>, Bytes)>) {
-    let slots = Arc::new(Semaphore::new(WORKERS));
-    while let Some((hooks, body)) = deliveries.recv().await {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
-        let service = Arc::clone(&service);
-        tokio::spawn(async move {
-            work(service, hooks, body).await;
-            drop(slot);
-        });
-    }
+    // A full queue answers 503: X retries deliveries it had no 200 for, and polling brings
+    // the same posts.
+    hooks.inbox.offer((verified, body))
 }
 
 /// Turns a verified delivery into posts for the account it is for.

@@ -1,0 +1,214 @@
+//! Publishing to Facebook and Instagram: comment replies, private replies,
+//! Messenger and Instagram DMs, replies to mentions, likes and deletions,
+//! exactly once.
+//!
+//! The Graph API has no idempotency key. Before repeating an attempt whose
+//! outcome is unknown the dispatcher asks [`MetaPublisher::find`], which
+//! looks for our reply under the comment (or our message in the
+//! conversation); a repeated private reply is refused by Meta as "already
+//! replied", which here means it went out. Which Send API mode a message
+//! uses follows the window: inside 24 hours `RESPONSE`, later the human-agent
+//! tag where the account has it (the engine refused the draft otherwise).
+//! Must not: decide whether a draft may go out, or retry on its own.
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use serde_json::json;
+
+use super::client::{Failure, Graph, Messaging};
+use super::wire::{self, Meaning};
+use crate::dispatch::{BoxFuture, DeliveryError};
+use crate::engine::{ActionKind, DraftKind, NetworkAction, PostKind};
+use crate::social::{ActRequest, PublishRequest, Publisher};
+use crate::text;
+
+/// Clocks differ: an earlier publication may carry a time slightly before the approval.
+const CLOCK_SLACK: TimeDelta = TimeDelta::minutes(5);
+/// Messenger's standard window.
+const WINDOW: TimeDelta = TimeDelta::hours(24);
+
+pub struct MetaPublisher {
+    graph: Arc<Graph>,
+    human_agent: bool,
+}
+
+/// Where a draft goes on Meta.
+enum Route<'a> {
+    /// Under a comment, publicly.
+    Comment(&'a str),
+    /// A reply to an Instagram @mention.
+    Mention {
+        media: &'a str,
+        comment: Option<&'a str>,
+    },
+    /// A message to a person who wrote to the account.
+    Message(&'a str),
+    /// The one private reply a comment allows.
+    PrivateReply(&'a str),
+}
+
+fn route(request: &PublishRequest) -> Route<'_> {
+    match (request.kind, request.target_kind) {
+        (DraftKind::Direct, PostKind::DirectMessage)
+        | (DraftKind::Public, PostKind::DirectMessage) => Route::Message(&request.author.id),
+        (DraftKind::Direct, _) => Route::PrivateReply(&request.in_reply_to),
+        (DraftKind::Public, PostKind::Mention) => Route::Mention {
+            media: &request.conversation_id,
+            // A mention in a caption is the media itself; in a comment, that comment.
+            comment: (request.in_reply_to != request.conversation_id)
+                .then_some(request.in_reply_to.as_str()),
+        },
+        (DraftKind::Public, _) => Route::Comment(&request.in_reply_to),
+    }
+}
+
+impl MetaPublisher {
+    pub fn new(graph: Arc<Graph>, human_agent: bool) -> Self {
+        MetaPublisher { graph, human_agent }
+    }
+
+    /// Inside the window a message is a response; past it, a person's answer under the
+    /// human-agent tag (the engine only lets it through where the account has it).
+    fn messaging(&self, request: &PublishRequest) -> Messaging {
+        let late = request
+            .last_direct_at
+            .is_some_and(|at| Utc::now() - at > WINDOW);
+        match late && self.human_agent {
+            true => Messaging::HumanAgent,
+            false => Messaging::Response,
+        }
+    }
+
+    async fn send(&self, request: &PublishRequest) -> Result<String, Failure> {
+        let graph = &self.graph;
+        match route(request) {
+            Route::Comment(comment) => graph.reply_to_comment(comment, &request.text).await,
+            Route::Mention { media, comment } => {
+                graph.reply_to_mention(media, comment, &request.text).await
+            }
+            Route::Message(user) => {
+                graph
+                    .send(json!({"id": user}), &request.text, self.messaging(request))
+                    .await
+            }
+            Route::PrivateReply(comment) => {
+                graph
+                    .send(
+                        json!({"comment_id": comment}),
+                        &request.text,
+                        Messaging::Response,
+                    )
+                    .await
+            }
+        }
+    }
+
+    /// Our earlier publication of this draft, if Meta shows it.
+    async fn lookup(&self, request: &PublishRequest) -> Result<Option<String>, Failure> {
+        let since = request.approved_at.map(|at| at - CLOCK_SLACK);
+        let candidates = match route(request) {
+            Route::Comment(comment) => self.graph.replies(comment).await?,
+            Route::Message(user) => self.graph.conversation(user).await?,
+            // A second private reply is refused as already sent; a mention reply is a
+            // comment whose place we cannot list cheaply: both are found by trying.
+            Route::PrivateReply(_) | Route::Mention { .. } => return Ok(None),
+        };
+        let owner = self.graph.owner();
+        Ok(candidates
+            .into_iter()
+            .find(|f| {
+                f.text == request.text
+                    && (f.from == owner || f.from.is_empty())
+                    && match (since, f.at) {
+                        (Some(since), Some(at)) => at >= since,
+                        _ => true,
+                    }
+            })
+            .map(|f| f.id))
+    }
+
+    fn failed(&self, failure: Failure) -> DeliveryError {
+        let network = text::platform_name(self.graph.platform());
+        match failure {
+            Failure::Graph { error, retry_after } => {
+                let meaning = wire::meaning(&error);
+                let reason = text::meta::reason(&error, meaning, network, self.graph.account());
+                match meaning {
+                    Meaning::RateLimited | Meaning::Transient => DeliveryError {
+                        retryable: true,
+                        reason,
+                        retry_after,
+                    },
+                    Meaning::TokenInvalid => {
+                        tracing::error!(account = %self.graph.account(), code = error.code, "Meta refused the account's token.");
+                        DeliveryError::permanent(reason)
+                    }
+                    _ => DeliveryError::permanent(reason),
+                }
+            }
+            Failure::Unreachable(detail) => {
+                DeliveryError::retryable(text::meta::unreachable(&detail))
+            }
+            Failure::BadResponse(detail) => {
+                DeliveryError::permanent(text::meta::bad_response(&detail))
+            }
+        }
+    }
+}
+
+impl Publisher for MetaPublisher {
+    fn publish<'a>(
+        &'a self,
+        _key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+        Box::pin(async move {
+            match self.send(request).await {
+                Ok(id) => Ok(id),
+                // Refused as a repeat: the private reply went out on an earlier attempt.
+                Err(Failure::Graph { error, .. })
+                    if wire::meaning(&error) == Meaning::AlreadyReplied
+                        && matches!(route(request), Route::PrivateReply(_)) =>
+                {
+                    tracing::info!(case = request.case, draft = %request.draft, "Meta says the private reply was already sent; recording it.");
+                    Ok(format!("private-reply:{}", request.in_reply_to))
+                }
+                Err(failure) => Err(self.failed(failure)),
+            }
+        })
+    }
+
+    fn find<'a>(
+        &'a self,
+        _key: &'a str,
+        request: &'a PublishRequest,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
+        Box::pin(async move { self.lookup(request).await.map_err(|f| self.failed(f)) })
+    }
+
+    fn act<'a>(&'a self, request: &'a ActRequest) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let done = match &request.action {
+                NetworkAction::Like { post } => self.graph.like(post, true).await,
+                NetworkAction::Unlike { post } => self.graph.like(post, false).await,
+                NetworkAction::Delete { id, .. } => match self.graph.delete(id).await {
+                    // Gone already: what a repeated delete after a crash finds.
+                    Err(Failure::Graph { error, .. })
+                        if wire::meaning(&error) == Meaning::NotFound =>
+                    {
+                        Ok(())
+                    }
+                    other => other,
+                },
+                NetworkAction::Repost { .. } => {
+                    return Err(DeliveryError::permanent(text::meta::unsupported(
+                        ActionKind::Repost,
+                        text::platform_name(self.graph.platform()),
+                    )));
+                }
+            };
+            done.map_err(|f| self.failed(f))
+        })
+    }
+}
