@@ -29,7 +29,7 @@ use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
-use crate::social::x;
+use crate::social::{meta, x};
 use crate::store::Store;
 
 /// The chat the bot runs on.
@@ -77,6 +77,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut demo_journal = None;
     let mut x_clients = Vec::new();
     let mut x_hooks = HashMap::new();
+    let mut meta_hooks = Vec::new();
     for account in &config.accounts {
         match (account.network, account.demo()) {
             (Platform::X, _) => {
@@ -111,6 +112,27 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                     }
                 };
                 networks.insert(&account.id, Arc::new(DemoPublisher::new(journal, demo)));
+            }
+            (Platform::Facebook | Platform::Instagram, _) => {
+                let settings = account.meta.as_ref().with_context(|| {
+                    format!("accounts `{}`: no facebook/instagram settings", account.id)
+                })?;
+                let graph = Arc::new(
+                    meta::client::Graph::new(account, settings)
+                        .with_context(|| format!("accounts `{}`: Graph client", account.id))?,
+                );
+                networks.insert(
+                    &account.id,
+                    Arc::new(meta::publish::MetaPublisher::new(
+                        Arc::clone(&graph),
+                        account.human_agent_tag,
+                    )),
+                );
+                meta_hooks.push(meta::webhook::Hook {
+                    graph,
+                    app_secret: settings.webhook.app_secret.clone(),
+                    verify_token: settings.webhook.verify_token.clone(),
+                });
             }
             (other, _) => anyhow::bail!(
                 "accounts `{}`: network {other} has no connector in this build",
@@ -184,9 +206,12 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut console_task = None;
     // The HTTP listener runs when something needs it: a webhook or Slack.
     let mut routes = Router::new();
-    let mut listen = !x_hooks.is_empty();
-    if listen {
+    let mut listen = !x_hooks.is_empty() || !meta_hooks.is_empty();
+    if !x_hooks.is_empty() {
         routes = routes.merge(x::webhook::routes(x_hooks, Arc::clone(&service)));
+    }
+    if !meta_hooks.is_empty() {
+        routes = routes.merge(meta::webhook::routes(meta_hooks, Arc::clone(&service)));
     }
     match chat {
         Chat::Console(console) => {
