@@ -6,16 +6,16 @@
 
 #[path = "support/background.rs"]
 mod background;
+#[path = "support/console.rs"]
+mod console;
 #[path = "support/run.rs"]
 mod run;
 #[path = "support/x.rs"]
 mod x;
 
-use std::io::Write as _;
-use std::process::ChildStdin;
 use std::time::Duration;
 
-use run::{Bot, Running, free_port};
+use console::Console;
 use serde_json::Value;
 use x::{Call, FakeAuth, FakeX, Fault};
 
@@ -59,114 +59,6 @@ fn oauth2_auth() -> String {
     )
 }
 
-/// The bot on the console, with stdin kept open for typing.
-struct Console {
-    bot: Bot,
-    running: Option<Running>,
-    stdin: Option<ChildStdin>,
-    port: u16,
-}
-
-impl Console {
-    fn new(fake: &FakeX, auth: &str, extra: &str) -> Console {
-        let port = free_port();
-        let bot = Bot::with_chat(
-            &format!("listen = \"127.0.0.1:{port}\""),
-            "",
-            &account(fake, auth, extra),
-            &[],
-        );
-        let mut console = Console {
-            bot,
-            running: None,
-            stdin: None,
-            port,
-        };
-        console.start();
-        console
-    }
-
-    fn start(&mut self) {
-        let mut running = self.bot.spawn();
-        self.stdin = running.0.stdin.take();
-        self.running = Some(running);
-    }
-
-    /// Types a line at the console.
-    fn say(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().unwrap();
-        writeln!(stdin, "{line}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// SIGKILL: nothing of the shutdown runs.
-    fn kill(&mut self) {
-        self.stdin = None;
-        if let Some(mut running) = self.running.take() {
-            running.0.kill().unwrap();
-            running.0.wait().unwrap();
-        }
-    }
-
-    /// Ends the input; the bot finishes what it is doing and stops. Returns its stdout.
-    fn stop(&mut self) -> String {
-        use std::io::Read as _;
-        self.stdin = None;
-        let mut running = self.running.take().unwrap();
-        let mut out = String::new();
-        if let Some(mut stdout) = running.0.stdout.take() {
-            stdout.read_to_string(&mut out).unwrap();
-        }
-        let status = running.0.wait().unwrap();
-        assert!(status.success(), "the bot failed: {status:?}\n{out}");
-        out
-    }
-
-    /// What the console showed in case threads (cards, notices, drafts).
-    fn shown(&self) -> Vec<Value> {
-        run::read_jsonl(&self.bot.data().join("console-journal.jsonl"))
-    }
-
-    fn texts(&self) -> Vec<String> {
-        self.shown()
-            .iter()
-            .filter_map(|r| r["text"].as_str().map(str::to_owned))
-            .collect()
-    }
-
-    async fn wait_for(&self, what: &str, done: impl Fn(&Console) -> bool) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::time::Instant::now() < deadline {
-            if done(self) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!(
-            "timed out waiting for {what}; console showed:\n{:#?}",
-            self.shown()
-        );
-    }
-
-    /// Waits until the console showed a thread message containing `text`.
-    async fn wait_text(&self, text: &str) {
-        self.wait_for(text, |c| c.texts().iter().any(|t| t.contains(text)))
-            .await;
-    }
-
-    /// Waits until `n` case cards were posted.
-    async fn wait_cases(&self, n: usize) {
-        self.wait_for(&format!("{n} case cards"), |c| {
-            c.shown().iter().filter(|r| r["shown"] == "card").count() >= n
-        })
-        .await;
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-}
-
 /// Waits for the second poll of the endpoint whose path ends with `path`: the first, which
 /// only noted where the feed stood, is over.
 async fn primed(fake: &FakeX, path: &str) {
@@ -190,7 +82,7 @@ async fn mentions_become_cases_once_each_and_a_follow_up_joins_its_case() {
     let sam = fake.add_user("sam", "Sam");
     // Before the first start: history, not imported without `backfill`.
     fake.mention(&sam, "@acme old news from last week");
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/mentions").await;
     let first = fake.mention(&jane, "@acme my order never arrived");
     console.wait_cases(1).await;
@@ -233,7 +125,7 @@ fn reply_and_approve(console: &mut Console, text: &str) {
 async fn an_approved_reply_is_posted_once_under_the_customer_post() {
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/mentions").await;
     let mention = fake.mention(&jane, "@acme my order never arrived");
     console.wait_cases(1).await;
@@ -282,7 +174,7 @@ async fn an_approved_reply_is_posted_once_under_the_customer_post() {
 async fn a_kill_between_send_and_commit_still_publishes_exactly_once() {
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/mentions").await;
     fake.mention(&jane, "@acme my order never arrived");
     console.wait_cases(1).await;
@@ -316,7 +208,7 @@ async fn duplicate_content_is_already_published_for_the_same_reply_and_a_failure
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
     let sam = fake.add_user("sam", "Sam");
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/mentions").await;
     let mention = fake.mention(&jane, "@acme my order never arrived");
     console.wait_cases(1).await;
@@ -370,7 +262,7 @@ async fn a_refused_dm_is_reported_to_the_owner_in_the_thread() {
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
     fake.refuse_dms(&jane.id);
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/2/dm_events").await;
     fake.dm(&jane, "hi, my card was charged twice");
     console.wait_cases(1).await;
@@ -397,7 +289,7 @@ async fn a_refused_dm_is_reported_to_the_owner_in_the_thread() {
 async fn an_expired_token_is_refreshed_and_the_new_one_survives_a_restart() {
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
-    let mut console = Console::new(&fake, &oauth2_auth(), "");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), ""));
     primed(&fake, "/mentions").await;
     fake.expire_token();
     fake.mention(&jane, "@acme first");
@@ -432,7 +324,7 @@ async fn rate_limits_are_waited_out_until_the_reset() {
             reset_in: Duration::from_secs(3),
         },
     );
-    let mut console = Console::new(&fake, &oauth2_auth(), "dms = false");
+    let mut console = Console::new(&account(&fake, &oauth2_auth(), "dms = false"));
     fake.wait_for("the rate-limited poll", WAIT, |calls| {
         calls.iter().any(|c| c.path.ends_with("/mentions"))
     })
@@ -472,11 +364,11 @@ async fn rate_limits_are_waited_out_until_the_reset() {
 async fn listening_queries_open_listening_cases_in_their_own_queue() {
     let fake = FakeX::start(oauth2()).await;
     let sam = fake.add_user("sam", "Sam");
-    let mut console = Console::new(
+    let mut console = Console::new(&account(
         &fake,
         &oauth2_auth(),
         "mentions = false\ndms = false\n[[accounts.listening]]\nquery = \"acme outage -is:retweet\"\nqueue = \"social\"",
-    );
+    ));
     primed(&fake, "/2/tweets/search/recent").await;
     fake.tweet(&sam, "is there an acme outage again?");
     fake.tweet(&sam, "lovely weather");
@@ -510,7 +402,7 @@ async fn oauth1_requests_are_signed() {
     .await;
     let jane = fake.add_user("jane", "Jane Doe");
     let auth = r#"{ kind = "oauth1", consumer_key = "ck-123", consumer_secret = "cs-456", access_token = "tk-789", access_token_secret = "ts-000" }"#;
-    let mut console = Console::new(&fake, auth, "");
+    let mut console = Console::new(&account(&fake, auth, ""));
     primed(&fake, "/mentions").await;
     fake.mention(&jane, "@acme signed?");
     console.wait_cases(1).await;
@@ -529,13 +421,13 @@ async fn oauth1_requests_are_signed() {
 async fn the_webhook_answers_crc_and_refuses_bad_signatures() {
     let fake = FakeX::start(oauth2()).await;
     let jane = fake.add_user("jane", "Jane Doe");
-    let mut console = Console::new(
+    let mut console = Console::new(&account(
         &fake,
         &oauth2_auth(),
         &format!(
             "webhook = {{ consumer_secret = \"{CRC_SECRET}\" }}\nmentions = false\ndms = false"
         ),
-    );
+    ));
     let http = reqwest::Client::new();
     // Wait for the listener.
     let mut crc = None;
