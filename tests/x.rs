@@ -114,12 +114,6 @@ async fn mentions_become_cases_once_each_and_a_follow_up_joins_its_case() {
 }
 
 /// Claims case 1 as maria, drafts `text` and has lee approve it.
-fn reply_and_approve(console: &mut Console, text: &str) {
-    console.say("#1 !claim");
-    console.say(&format!("#1 !reply {text}"));
-    console.say("as lee");
-    console.say("react ✅ 1.1");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_reply_is_posted_once_under_the_customer_post() {
@@ -129,10 +123,7 @@ async fn an_approved_reply_is_posted_once_under_the_customer_post() {
     primed(&fake, "/mentions").await;
     let mention = fake.mention(&jane, "@acme my order never arrived");
     console.wait_cases(1).await;
-    reply_and_approve(
-        &mut console,
-        "Sorry, Jane! Could you DM us the order number?",
-    );
+    console.reply_and_approve("Sorry, Jane! Could you DM us the order number?");
     console.wait_text("published as").await;
     // Like her post, then take our reply down again.
     console.say("as maria");
@@ -180,7 +171,7 @@ async fn a_kill_between_send_and_commit_still_publishes_exactly_once() {
     console.wait_cases(1).await;
     // X creates the tweet, and the answer never comes back: the bot dies waiting.
     fake.fail_next("POST", "/2/tweets", Fault::Hang);
-    reply_and_approve(&mut console, "On it, Jane.");
+    console.reply_and_approve("On it, Jane.");
     fake.wait_for("the reply to reach X", WAIT, |calls| {
         count(calls, "POST", "/2/tweets") == 1
     })
@@ -223,7 +214,7 @@ async fn duplicate_content_is_already_published_for_the_same_reply_and_a_failure
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    reply_and_approve(&mut console, text);
+    console.reply_and_approve(text);
     console.wait_text("published as").await;
     assert_eq!(fake.posted().len(), 1, "X holds one reply to Jane");
 
@@ -266,7 +257,7 @@ async fn a_refused_dm_is_reported_to_the_owner_in_the_thread() {
     primed(&fake, "/2/dm_events").await;
     fake.dm(&jane, "hi, my card was charged twice");
     console.wait_cases(1).await;
-    reply_and_approve(&mut console, "Sorry Jane, which card ends in?");
+    console.reply_and_approve("Sorry Jane, which card ends in?");
     console.wait_text("follow").await;
     console.stop();
     let case = console.bot.case(1);
@@ -345,7 +336,7 @@ async fn rate_limits_are_waited_out_until_the_reset() {
             reset_in: Duration::from_secs(1),
         },
     );
-    reply_and_approve(&mut console, "Hello Jane!");
+    console.reply_and_approve("Hello Jane!");
     console.wait_text("published as").await;
     console.stop();
     assert_eq!(fake.posted().len(), 1);
@@ -406,7 +397,7 @@ async fn oauth1_requests_are_signed() {
     primed(&fake, "/mentions").await;
     fake.mention(&jane, "@acme signed?");
     console.wait_cases(1).await;
-    reply_and_approve(&mut console, "Signed and sealed.");
+    console.reply_and_approve("Signed and sealed.");
     console.wait_text("published as").await;
     console.stop();
     assert_eq!(fake.posted().len(), 1);

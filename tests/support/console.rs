@@ -48,6 +48,14 @@ impl Console {
         stdin.flush().unwrap();
     }
 
+    /// Case 1 claimed by maria, `reply` drafted with `text`, and approved by lee.
+    pub fn reply_and_approve(&mut self, text: &str) {
+        self.say("#1 !claim");
+        self.say(&format!("#1 !reply {text}"));
+        self.say("as lee");
+        self.say("react ✅ 1.1");
+    }
+
     /// SIGKILL: nothing of the shutdown runs.
     pub fn kill(&mut self) {
         self.stdin = None;

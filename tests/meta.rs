@@ -1,0 +1,374 @@
+//! Facebook and Instagram end to end: the real binary, on the console chat, receiving
+//! webhook deliveries signed as Meta signs them, and answering through the fake Graph API in
+//! `tests/support/meta.rs`. What reached the network is read back from the fake, what the
+//! team saw from the console's journal.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/background.rs"]
+mod background;
+#[path = "support/console.rs"]
+mod console;
+#[path = "support/meta.rs"]
+mod meta;
+#[path = "support/run.rs"]
+mod run;
+
+use std::time::Duration;
+
+use console::Console;
+use meta::{
+    APP_SECRET, FakeGraph, IG_ID, IG_TOKEN, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN, changes_entry,
+    envelope, messaging_entry, post_webhook,
+};
+use run::wait_until;
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(20);
+const POST: &str = "448242228374517_122131676912594941";
+
+/// The Facebook Page's and the Instagram account's `[[accounts]]`, on `fake`; `extra` goes
+/// into the Page's.
+fn accounts(fake: &FakeGraph, extra: &str) -> String {
+    let account = |id: &str, network: &str, page: &str, token: &str, extra: &str| {
+        format!(
+            r#"
+[[accounts]]
+id = "{id}"
+network = "{network}"
+page_id = "{page}"
+api_url = "{url}"
+approval = "always"
+auth = {{ kind = "page_token", page_token = "{token}" }}
+webhook = {{ app_secret = "{APP_SECRET}", verify_token = "{VERIFY_TOKEN}" }}
+{extra}
+"#,
+            url = fake.api_url()
+        )
+    };
+    account("acme-fb", "facebook", PAGE_ID, PAGE_TOKEN, extra)
+        + &account("acme-ig", "instagram", IG_ID, IG_TOKEN, "")
+}
+
+/// A console bot on `fake`, once its webhook listens.
+fn started(fake: &FakeGraph, extra: &str) -> Console {
+    let console = Console::new(&accounts(fake, extra));
+    let up = wait_until(WAIT, || meta::get(&console.url("/webhooks/meta")).0 != 0);
+    assert!(up, "the webhook did not come up");
+    console
+}
+
+/// Sends a signed delivery; asserts it was accepted.
+fn deliver(console: &Console, body: &serde_json::Value) {
+    let (status, answer) = post_webhook(&console.url("/webhooks/meta"), APP_SECRET, body);
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// A comment from Jane on the Page's post, now.
+fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Value {
+    let change = fake.feed_comment(
+        PAGE_ID,
+        POST,
+        comment,
+        POST,
+        ("7001", "Jane Doe"),
+        text,
+        "add",
+        meta::now_secs(),
+    );
+    envelope(
+        "page",
+        vec![changes_entry(PAGE_ID, meta::now_secs(), vec![change])],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscription_is_verified_with_the_token_and_nothing_else() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let url = console.url("/webhooks/meta");
+    let (status, body) = meta::get(&meta::verification_url(&url, VERIFY_TOKEN, "1158201444"));
+    assert_eq!((status, body.as_str()), (200, "1158201444"));
+    let (status, _) = meta::get(&meta::verification_url(&url, "guess", "1158201444"));
+    assert_eq!(status, 403);
+    let (status, _) = meta::get(&format!(
+        "{url}?hub.mode=unsubscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1"
+    ));
+    assert_eq!(status, 403);
+    console.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_signature_is_refused_and_stores_nothing() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let body = jane_comments(&fake, "122131676912594941_1", "Where is my order?");
+    let url = console.url("/webhooks/meta");
+    assert_eq!(post_webhook(&url, "not-the-secret", &body).0, 401);
+    let raw = meta::meta_json(&body);
+    assert_eq!(meta::post_raw(&url, &[], raw.as_bytes()).0, 401);
+    console.stop();
+    assert!(console.bot.cases().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_becomes_a_case_and_the_approved_reply_goes_under_it_once() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let comment = "122131676912594941_1213590066982748";
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "Where is my order?"),
+    );
+    console.wait_cases(1).await;
+    // Meta delivers again: still one case.
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "Where is my order?"),
+    );
+    console.reply_and_approve("Sorry, Jane! We'll check right away.");
+    console.wait_text("published as").await;
+    console.stop();
+    let replies = fake.comment_replies(comment);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].message, "Sorry, Jane! We'll check right away.");
+    let cases = console.bot.cases();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["conversation_id"], POST);
+    assert_eq!(cases[0]["platform"], "facebook");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_delivery_may_batch_entries_for_several_accounts() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let now = meta::now_secs();
+    let page = changes_entry(
+        PAGE_ID,
+        now,
+        vec![
+            fake.feed_comment(
+                PAGE_ID,
+                POST,
+                "1_1",
+                POST,
+                ("7001", "Jane"),
+                "one",
+                "add",
+                now,
+            ),
+            fake.feed_comment(
+                PAGE_ID,
+                POST,
+                "1_2",
+                POST,
+                ("7002", "Sam"),
+                "two",
+                "add",
+                now,
+            ),
+        ],
+    );
+    let ms = meta::now_ms();
+    let messenger = messaging_entry(
+        PAGE_ID,
+        now,
+        vec![
+            fake.messenger_message(PAGE_ID, "PSID1", "m_1", "a DM", ms),
+            meta::messenger_read(PAGE_ID, "PSID1", ms),
+            meta::messenger_echo(PAGE_ID, "PSID1", "m_2", "our echo", ms),
+        ],
+    );
+    let stranger = changes_entry(
+        "999",
+        now,
+        vec![meta::feed_comment(
+            "999",
+            "999_1",
+            "1_9",
+            "999_1",
+            ("7003", "Eve"),
+            "not ours",
+            "add",
+            now,
+        )],
+    );
+    deliver(&console, &envelope("page", vec![page, messenger, stranger]));
+    let ig = changes_entry(
+        IG_ID,
+        now,
+        vec![fake.ig_comment(
+            IG_ID,
+            "1790001",
+            "1800001",
+            ("9001", "jane.d"),
+            "love it",
+            None,
+        )],
+    );
+    deliver(&console, &envelope("instagram", vec![ig]));
+    console.wait_cases(4).await;
+    console.stop();
+    let cases = console.bot.cases();
+    assert_eq!(cases.len(), 4, "{cases:#?}");
+    let kinds: Vec<(String, String)> = cases
+        .iter()
+        .map(|c| {
+            (
+                c["account"].as_str().unwrap().to_owned(),
+                c["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("acme-fb".into(), "comment".into()),
+            ("acme-fb".into(), "comment".into()),
+            ("acme-fb".into(), "direct_message".into()),
+            ("acme-ig".into(), "comment".into()),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messenger_dm_inside_the_window_is_answered_as_a_response() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let dm = fake.messenger_message(
+        PAGE_ID,
+        "PSID1",
+        "m_1",
+        "my card was charged twice",
+        meta::now_ms(),
+    );
+    deliver(
+        &console,
+        &envelope(
+            "page",
+            vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
+        ),
+    );
+    console.wait_cases(1).await;
+    console.reply_and_approve("Sorry! Which card ends in?");
+    console.wait_text("published as").await;
+    console.stop();
+    let sent = fake.sent(PAGE_ID);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].recipient, json!({"id": "PSID1"}));
+    assert_eq!(sent[0].messaging_type.as_deref(), Some("RESPONSE"));
+    assert_eq!(sent[0].text, "Sorry! Which card ends in?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dm_past_the_window_is_refused_at_draft_time_or_sent_as_a_human_agent() {
+    for human_agent in [false, true] {
+        let fake = FakeGraph::start_default();
+        let extra = format!("human_agent_tag = {human_agent}");
+        let mut console = started(&fake, &extra);
+        let at = meta::now_ms() - meta::hours_ms(30);
+        let dm = fake.messenger_message(PAGE_ID, "PSID1", "m_1", "hello?", at);
+        deliver(
+            &console,
+            &envelope(
+                "page",
+                vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
+            ),
+        );
+        console.wait_cases(1).await;
+        console.reply_and_approve("Sorry for the wait!");
+        if human_agent {
+            console.wait_text("published as").await;
+        }
+        // A refusal is told to the agent who drafted, on the console's output.
+        let out = console.stop();
+        if !human_agent {
+            assert!(
+                out.contains("Facebook only allows this reply within 24h"),
+                "{out}"
+            );
+        }
+        let sent = fake.sent(PAGE_ID);
+        match human_agent {
+            false => assert!(sent.is_empty(), "{sent:?}"),
+            true => {
+                assert_eq!(sent.len(), 1);
+                assert_eq!(sent[0].messaging_type.as_deref(), Some("MESSAGE_TAG"));
+                assert_eq!(sent[0].tag.as_deref(), Some("HUMAN_AGENT"));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_gets_one_private_reply_and_a_second_is_refused_before_approval() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let comment = "122131676912594941_77";
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "I need help with my account"),
+    );
+    console.wait_cases(1).await;
+    console.say("#1 !claim");
+    console.say("#1 !dm Hi Jane, could you send us your account email?");
+    console.say("as lee");
+    console.say("react ✅ 1.1");
+    console.wait_text("published as").await;
+    console.say("as maria");
+    console.say("#1 !dm And your postcode, please?");
+    let out = console.stop();
+    assert!(
+        out.contains(&format!(
+            "A private reply to comment {comment} was already sent"
+        )),
+        "{out}"
+    );
+    let sent = fake.sent(PAGE_ID);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].recipient, json!({"comment_id": comment}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_reported_in_the_thread_with_what_to_do() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    deliver(
+        &console,
+        &jane_comments(&fake, "122131676912594941_5", "hello?"),
+    );
+    console.wait_cases(1).await;
+    fake.revoke_token(PAGE_TOKEN);
+    console.reply_and_approve("Hi Jane!");
+    console
+        .wait_text("no longer accepts the access token of `acme-fb`")
+        .await;
+    console.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let comment = "122131676912594941_1213590066982748";
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "Where is my order?"),
+    );
+    console.wait_cases(1).await;
+    // Meta creates the reply, and the answer never comes back: the bot dies waiting.
+    fake.fail_next("POST", "/{comment}/comments", meta::Fault::Lost);
+    console.reply_and_approve("On its way!");
+    fake.wait_for("POST", "/{comment}/comments", 1, WAIT);
+    console.kill();
+    console.start();
+    console.wait_text("published as").await;
+    console.stop();
+    let replies = fake.comment_replies(comment);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let posts = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.is("POST", "/{comment}/comments"))
+        .count();
+    assert_eq!(posts, 1, "the restart looked first and did not post again");
+}
