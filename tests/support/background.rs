@@ -100,3 +100,44 @@ impl Drop for Background {
         }
     }
 }
+
+/// Runs one request on its own thread and runtime, so callers need none and
+/// a caller's runtime is never blocked from inside.
+pub fn blocking(
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<Vec<u8>>,
+) -> (u16, String) {
+    let url = url.to_string();
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut req = reqwest::Client::new()
+                .request(method, &url)
+                .timeout(std::time::Duration::from_secs(30));
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            if let Some(body) = body {
+                req = req.body(body);
+            }
+            match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    (status, resp.text().await.unwrap_or_default())
+                }
+                Err(e) => (0, e.to_string()),
+            }
+        })
+    })
+    .join()
+    .unwrap()
+}

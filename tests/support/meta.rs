@@ -39,7 +39,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, Watched};
+use crate::background::{Background, Watched, blocking};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -1777,47 +1777,6 @@ pub fn verification_url(url: &str, verify_token: &str, challenge: &str) -> Strin
         .finish();
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{query}")
-}
-
-/// Runs one request on its own thread and runtime, so callers need none and
-/// a caller's runtime is never blocked from inside.
-fn blocking(
-    method: reqwest::Method,
-    url: &str,
-    headers: &[(&str, String)],
-    body: Option<Vec<u8>>,
-) -> (u16, String) {
-    let url = url.to_string();
-    let headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let mut req = reqwest::Client::new()
-                .request(method, &url)
-                .timeout(Duration::from_secs(30));
-            for (k, v) in headers {
-                req = req.header(k, v);
-            }
-            if let Some(body) = body {
-                req = req.body(body);
-            }
-            match req.send().await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    (status, resp.text().await.unwrap_or_default())
-                }
-                Err(e) => (0, e.to_string()),
-            }
-        })
-    })
-    .join()
-    .unwrap()
 }
 
 // ---------------------------------------------------------------------------

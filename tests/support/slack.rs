@@ -18,7 +18,7 @@
 //! Include with `#[path = "support/slack.rs"] mod slack;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, Watched};
+use crate::background::{Background, Watched, blocking};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -1573,36 +1573,18 @@ pub fn post_signed(
 ) -> (u16, String) {
     let timestamp = timestamp_override.unwrap_or_else(now_secs);
     let signature = sign(secret, timestamp, body.as_bytes());
-    let url = url.to_string();
-    let body = body.to_string();
-    let content_type = content_type.to_string();
-    let extra: Vec<(String, String)> = extra_headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let mut req = reqwest::Client::new()
-                .post(&url)
-                .header("content-type", content_type)
-                .header("x-slack-request-timestamp", timestamp.to_string())
-                .header("x-slack-signature", signature)
-                .timeout(Duration::from_secs(30))
-                .body(body);
-            for (k, v) in extra {
-                req = req.header(k, v);
-            }
-            let resp = req.send().await.expect("post_signed: request failed");
-            let status = resp.status().as_u16();
-            (status, resp.text().await.unwrap_or_default())
-        })
-    })
-    .join()
-    .unwrap()
+    let mut headers = vec![
+        ("content-type", content_type.to_owned()),
+        ("x-slack-request-timestamp", timestamp.to_string()),
+        ("x-slack-signature", signature),
+    ];
+    headers.extend(extra_headers.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    blocking(
+        reqwest::Method::POST,
+        url,
+        &headers,
+        Some(body.as_bytes().to_vec()),
+    )
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
