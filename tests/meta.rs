@@ -65,6 +65,11 @@ fn deliver(console: &Console, body: &serde_json::Value) {
 
 /// A comment from Jane on the Page's post, now.
 fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Value {
+    jane_does(fake, comment, text, "add")
+}
+
+/// Jane's comment added, `edited` or `remove`d.
+fn jane_does(fake: &FakeGraph, comment: &str, text: &str, verb: &str) -> serde_json::Value {
     let change = fake.feed_comment(
         PAGE_ID,
         POST,
@@ -72,7 +77,7 @@ fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Val
         POST,
         ("7001", "Jane Doe"),
         text,
-        "add",
+        verb,
         meta::now_secs(),
     );
     envelope(
@@ -371,4 +376,40 @@ async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
         .filter(|c| c.is("POST", "/{comment}/comments"))
         .count();
     assert_eq!(posts, 1, "the restart looked first and did not post again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let comment = "122131676912594941_31";
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "My order arrived brokn"),
+    );
+    console.wait_cases(1).await;
+    deliver(
+        &console,
+        &jane_does(&fake, comment, "My order arrived broken", "edited"),
+    );
+    console
+        .wait_text(
+            "edited their comment (122131676912594941_31); it now says: My order arrived broken",
+        )
+        .await;
+    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    console.wait_text("was removed from Facebook").await;
+    // Said again: nothing more.
+    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    console.stop();
+    let case = &console.bot.cases()[0];
+    assert_eq!(case["posts"][0]["text"], "My order arrived broken");
+    assert_eq!(case["posts"][0]["removed"], true);
+    let removals = console
+        .texts()
+        .iter()
+        .filter(|t| t.contains("was removed"))
+        .count();
+    assert_eq!(removals, 1);
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::{
-    ActionKind, Actor, BOT, Case, CasePost, Draft, DraftKind, DraftState, Escalation,
+    ActionKind, Actor, BOT, CUSTOMER, Case, CasePost, Draft, DraftKind, DraftState, Escalation,
     NetworkAction, Offline, OfflineChannel, Purpose, Status,
 };
 use super::rules::{
@@ -16,7 +16,8 @@ use super::rules::{
     supports,
 };
 use super::{
-    Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, Refusal, Transition,
+    Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, PostChange, Refusal,
+    Transition,
 };
 use crate::config::{AccountConfig, ApprovalMode, CloseLoop};
 use crate::text;
@@ -138,8 +139,35 @@ pub fn apply(case: &Case, input: Input, ctx: &Ctx<'_>) -> Result<Transition, Ref
         } => reaction(&mut step, &actor, &draft, &emoji, added, ctx)?,
         Input::Outcome(outcome) => outcome_step(&mut step, outcome),
         Input::Sweep => sweep(&mut step),
+        Input::PostChanged { post, change } => post_changed(&mut step, &post, change),
     }
     Ok(step.finish())
+}
+
+/// Keeps the case's copy of a customer post in step with the network: an edit replaces
+/// the text (the old one stays in the audit), a removal is noted. Saying the same twice
+/// changes nothing; a post the case does not hold is none of its business.
+fn post_changed(step: &mut Step<'_>, post: &str, change: PostChange) {
+    let Some(held) = step.case().posts.iter_mut().find(|p| p.id == post) else {
+        return;
+    };
+    match change {
+        PostChange::Edited { text } if held.text != text => {
+            let old = std::mem::replace(&mut held.text, text);
+            step.audit(CUSTOMER, "edited", Some(format!("{post}, was: {old}")));
+            step.notice(Notice::PostEdited {
+                post: post.to_owned(),
+            });
+        }
+        PostChange::Removed if !held.removed => {
+            held.removed = true;
+            step.audit(CUSTOMER, "removed", Some(post.to_owned()));
+            step.notice(Notice::PostRemoved {
+                post: post.to_owned(),
+            });
+        }
+        _ => {}
+    }
 }
 
 fn permitted(actor: &Actor, required: Permission) -> bool {

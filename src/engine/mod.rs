@@ -175,6 +175,17 @@ pub enum Input {
     Outcome(Outcome),
     /// Timed work: wake snoozed cases, mark SLA breaches.
     Sweep,
+    /// The network says a customer post the case holds changed.
+    PostChanged { post: String, change: PostChange },
+}
+
+/// What happened to a customer post after it was ingested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostChange {
+    /// The customer edited it; this is the new text.
+    Edited { text: String },
+    /// It was removed (by its author or a moderator).
+    Removed,
 }
 
 /// What the dispatcher reports back after performing an effect.
@@ -222,6 +233,14 @@ pub enum Effect {
 #[serde(rename_all = "snake_case", tag = "notice")]
 pub enum Notice {
     CustomerPost {
+        post: String,
+    },
+    /// The customer edited a post (its text is the new one).
+    PostEdited {
+        post: String,
+    },
+    /// A customer post was removed from the network.
+    PostRemoved {
         post: String,
     },
     Reopened {

@@ -199,7 +199,7 @@ pub struct SocialPost {
 impl SocialPost {
     /// Key for deduplication: a post is ingested once per account.
     pub fn dedupe_key(&self) -> String {
-        format!("{}/{}/{}", self.platform, self.account, self.id)
+        post_key(self.platform, &self.account, &self.id)
     }
 
     /// Key that groups posts into one case: same author in the same
@@ -215,6 +215,11 @@ impl SocialPost {
             self.platform, self.account, self.author.id, conversation
         )
     }
+}
+
+/// The key a post is known by in the store: the network, the account it reached, its id.
+pub fn post_key(platform: Platform, account: &str, id: &str) -> String {
+    format!("{platform}/{account}/{id}")
 }
 
 /// A case's lifecycle state.
@@ -299,6 +304,9 @@ pub struct CasePost {
     /// When we ingested it.
     pub received_at: DateTime<Utc>,
     pub reply_by: Option<DateTime<Utc>>,
+    /// Removed from the network since (by its author or a moderator).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 /// Whether a draft goes out publicly or privately.

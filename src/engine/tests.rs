@@ -569,7 +569,7 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
 );
 
 variant_names!(notice_name, ALL_NOTICES, Notice:
-    CustomerPost, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
+    CustomerPost, PostEdited, PostRemoved, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
     Withdrawn, Recalled, Published, PublishFailed, PublishDelayed, MovedOffline, Closed, Tagged, Snoozed,
     SnoozeOver, SlaBreached, LoopSkipped, Acted, ActFailed,
 );

@@ -244,6 +244,20 @@ pub fn notice_on(
                 p.text
             )
         }
+        Notice::PostEdited { post } => match case.post(post) {
+            Some(p) => format!(
+                "@{} edited their {} ({post}); it now says: {}",
+                case.author.handle,
+                kind_name(p.kind),
+                p.text
+            ),
+            None => format!("@{} edited {post}.", case.author.handle),
+        },
+        Notice::PostRemoved { post } => format!(
+            "@{}'s {post} was removed from {}; there is nothing there to answer any more.",
+            case.author.handle,
+            platform_name(case.platform)
+        ),
         Notice::Reopened { by } => {
             format!("Case #{} reopened by {}.", case.number, who(by, mention))
         }

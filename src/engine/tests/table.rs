@@ -294,6 +294,7 @@ pub(super) fn rows() -> Vec<Row> {
     rows.extend(reactions());
     rows.extend(outcomes());
     rows.extend(sweeps());
+    rows.extend(post_changes());
     rows.extend(super::reply_rules::rows());
     rows.extend(super::actions::rows());
     rows
@@ -1676,6 +1677,60 @@ fn outcomes() -> Vec<Row> {
     ]
 }
 
+fn post_changes() -> Vec<Row> {
+    use Fixture as F;
+    let edit = |post: &str, text: &str| Input::PostChanged {
+        post: s(post),
+        change: PostChange::Edited { text: s(text) },
+    };
+    let removed = |post: &str| Input::PostChanged {
+        post: s(post),
+        change: PostChange::Removed,
+    };
+    vec![
+        Row::new(
+            "post changed: an edit replaces the text, the old one kept in the audit",
+            F::open(),
+            edit("p1", "My order arrived broken"),
+        )
+        .effects(vec![thread(Notice::PostEdited { post: s("p1") })])
+        .audit(&["edited"])
+        .check(|_, t| {
+            eq(
+                "text",
+                t.case.posts[0].text.as_str(),
+                "My order arrived broken",
+            )
+        }),
+        Row::new(
+            "post changed: the same text again changes nothing",
+            F::open(),
+            edit("p1", "My order never arrived"),
+        )
+        .noop(),
+        Row::new(
+            "post changed: a removal is noted once",
+            F::open(),
+            removed("p1"),
+        )
+        .effects(vec![thread(Notice::PostRemoved { post: s("p1") })])
+        .audit(&["removed"])
+        .check(|_, t| eq("removed", t.case.posts[0].removed, true)),
+        Row::new(
+            "post changed: a removal said twice",
+            F::open().then(removed("p1")),
+            removed("p1"),
+        )
+        .noop(),
+        Row::new(
+            "post changed: a post the case does not hold",
+            F::open(),
+            removed("elsewhere"),
+        )
+        .noop(),
+    ]
+}
+
 fn sweeps() -> Vec<Row> {
     use Fixture as F;
     let snoozed = || F::open().then(snooze(ana(), 3600));
@@ -1870,7 +1925,15 @@ fn table_covers_every_kind_of_input_and_outcome() {
             Input::Outcome(Outcome::Acted { .. }) => "acted",
             Input::Outcome(Outcome::ActFailed { .. }) => "act failed",
             Input::Sweep => "sweep",
+            Input::PostChanged {
+                change: PostChange::Edited { .. },
+                ..
+            } => "post edited",
+            Input::PostChanged {
+                change: PostChange::Removed,
+                ..
+            } => "post removed",
         });
     }
-    assert_eq!(seen.len(), 12, "{seen:?}");
+    assert_eq!(seen.len(), 14, "{seen:?}");
 }

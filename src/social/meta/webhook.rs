@@ -6,7 +6,8 @@
 //! anything is parsed: a missing or wrong one gets 401 and changes nothing.
 //! The delivery is queued and acknowledged at once, then worked: each entry
 //! goes to the account whose Page or Instagram id it names (an unknown one
-//! is logged and dropped), each change and message on its own. Meta signs no
+//! is logged and dropped), each change and message on its own: new posts are
+//! ingested, edits and removals applied to the case holding the post. Meta signs no
 //! timestamp, so a replayed delivery is caught where every post is: ingest
 //! dedupes by post id. Must not: parse before verifying, or work inline.
 
@@ -25,7 +26,7 @@ use serde::Deserialize;
 use super::client::Graph;
 use super::wire::{self, Event, Skip};
 use crate::config::Secret;
-use crate::engine::{Author, Platform, PostKind, SocialPost};
+use crate::engine::{Author, Input, Platform, PostChange, PostKind, SocialPost, post_key};
 use crate::service::Service;
 use crate::social::inbox::Inbox;
 
@@ -137,6 +138,7 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
     };
     let now = Utc::now();
     let mut posts = Vec::new();
+    let mut changes = Vec::new();
     for entry in &delivery.entry {
         let Some(hook) = hooks
             .iter()
@@ -155,15 +157,13 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
                         posts.push(post);
                     }
                 }
-                Ok(Event::Edited { post, .. }) => {
-                    tracing::info!(
-                        account,
-                        post,
-                        "A customer edited a comment; the case keeps the text it had."
-                    );
+                Ok(Event::Edited { post, text }) => {
+                    let key = post_key(platform, account, &post);
+                    changes.push((key, post, PostChange::Edited { text }));
                 }
                 Ok(Event::Removed { post }) => {
-                    tracing::info!(account, post, "A comment was removed on the network.");
+                    let key = post_key(platform, account, &post);
+                    changes.push((key, post, PostChange::Removed));
                 }
                 Err(Skip::NotForUs) => {}
                 Err(Skip::Unreadable(why)) => {
@@ -176,22 +176,45 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
             }
         }
     }
-    if posts.is_empty() {
-        return;
-    }
     // Store commits are blocking work: keep them off the threads that answer requests.
-    match tokio::task::block_in_place(|| service.ingest_page(&posts, None, now)) {
-        Ok(results) => {
-            tracing::info!(
-                posts = posts.len(),
-                ?results,
-                "Meta webhook posts ingested."
-            );
+    tokio::task::block_in_place(|| {
+        if !posts.is_empty() {
+            match service.ingest_page(&posts, None, now) {
+                Ok(results) => {
+                    tracing::info!(
+                        posts = posts.len(),
+                        ?results,
+                        "Meta webhook posts ingested."
+                    );
+                }
+                Err(error) => tracing::error!(%error, "Cannot store Meta webhook posts."),
+            }
         }
+        for (key, post, change) in changes {
+            changed(&service, &key, post, change, now);
+        }
+    });
+}
+
+/// An edit or removal of a post a case holds, applied to that case (posts no case holds
+/// are none of ours).
+fn changed(
+    service: &Service,
+    key: &str,
+    post: String,
+    change: PostChange,
+    now: chrono::DateTime<Utc>,
+) {
+    let number = match service.store().case_for_post(key) {
+        Ok(Some(number)) => number,
+        Ok(None) => return,
         Err(error) => {
-            // Meta retries deliveries for a while; they are not acknowledged again here.
-            tracing::error!(%error, "Cannot store Meta webhook posts.");
+            tracing::error!(%error, "Cannot look up the case of a changed comment.");
+            return;
         }
+    };
+    if let Err(error) = service.apply(number, Input::PostChanged { post, change }, None, now) {
+        tracing::error!(case = number, %error, "Cannot record a changed comment.");
     }
 }
 
