@@ -10,7 +10,7 @@
 //! publisher is asked whether the earlier attempt went through. Must not
 //! decide workflow: outcomes go back through the engine.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,6 +40,9 @@ pub struct DeliveryError {
     pub reason: String,
     /// How long the platform asked us to wait.
     pub retry_after: Option<Duration>,
+    /// A problem with the bot's setup the team must hear about beyond the case thread (a
+    /// token the network no longer accepts): raised in the chat's default channel.
+    pub alert: Option<String>,
 }
 
 impl DeliveryError {
@@ -48,6 +51,7 @@ impl DeliveryError {
             retryable: true,
             reason: reason.into(),
             retry_after: None,
+            alert: None,
         }
     }
 
@@ -56,7 +60,14 @@ impl DeliveryError {
             retryable: false,
             reason: reason.into(),
             retry_after: None,
+            alert: None,
         }
+    }
+
+    /// The same failure, also raised as an alert for the team.
+    pub fn with_alert(mut self, alert: impl Into<String>) -> Self {
+        self.alert = Some(alert.into());
+        self
     }
 }
 
@@ -83,6 +94,33 @@ pub struct Dispatcher {
     networks: Arc<Networks>,
     /// The newest outbox id left by an earlier process.
     inherited: Option<u64>,
+    alerts: Arc<Alerts>,
+}
+
+/// How often the same alert may be raised: a broken token fails every publication, and
+/// the team needs to hear it once, not once per draft.
+const ALERT_REPEAT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Alerts raised lately, by text.
+#[derive(Default)]
+struct Alerts(std::sync::Mutex<HashMap<String, std::time::Instant>>);
+
+impl Alerts {
+    /// True when `text` was not raised within the hour (and is now).
+    fn fresh(&self, text: &str) -> bool {
+        let mut raised = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if raised
+            .get(text)
+            .is_some_and(|at| at.elapsed() < ALERT_REPEAT)
+        {
+            return false;
+        }
+        raised.insert(text.to_owned(), std::time::Instant::now());
+        true
+    }
 }
 
 impl Dispatcher {
@@ -99,6 +137,7 @@ impl Dispatcher {
             chat,
             networks,
             inherited,
+            alerts: Arc::default(),
         }
     }
 
@@ -203,6 +242,7 @@ impl Dispatcher {
                 chat: Arc::clone(&self.chat),
                 networks: Arc::clone(&self.networks),
                 inherited,
+                alerts: Arc::clone(&self.alerts),
             };
             tasks.spawn(async move {
                 let case = entry.case;
@@ -220,12 +260,23 @@ struct Worker {
     networks: Arc<Networks>,
     /// The newest outbox id left by an earlier process.
     inherited: Option<u64>,
+    alerts: Arc<Alerts>,
 }
 
 impl Worker {
     async fn run(&self, mut entry: OutboxEntry) {
         let result = self.perform(&entry).await;
         let now = Utc::now();
+        if let Err(DeliveryError {
+            alert: Some(alert), ..
+        }) = &result
+            && self.alerts.fresh(alert)
+        {
+            tracing::error!(case = entry.case, %alert, "Raising an alert for the team.");
+            if let Err(error) = self.chat.alert(alert).await {
+                tracing::error!(reason = %error.reason, "Cannot raise the alert in the chat.");
+            }
+        }
         let recorded = match result {
             Ok(outcome) => self.service.complete(&entry, outcome, now),
             Err(error) if error.retryable && entry.attempts + 1 < MAX_ATTEMPTS => {
@@ -361,18 +412,13 @@ impl Worker {
             case: case.number,
             action: action.clone(),
         };
-        match publisher.act(&request).await {
-            Ok(()) => Ok(Some(Outcome::Acted {
+        // A refusal goes back to `run`, which records it as ActFailed (and raises its alert).
+        publisher.act(&request).await.map(|()| {
+            Some(Outcome::Acted {
                 action: action.clone(),
                 by: by.to_owned(),
-            })),
-            Err(e) if e.retryable => Err(e),
-            Err(e) => Ok(Some(Outcome::ActFailed {
-                action: action.clone(),
-                by: by.to_owned(),
-                reason: e.reason,
-            })),
-        }
+            })
+        })
     }
 
     async fn publish(
@@ -406,17 +452,14 @@ impl Worker {
                 id,
             }));
         }
-        match publisher.publish(&key, &request).await {
-            Ok(id) => Ok(Some(Outcome::Published {
+        // A refusal goes back to `run`, which records it as PublishFailed (and raises its
+        // alert).
+        publisher.publish(&key, &request).await.map(|id| {
+            Some(Outcome::Published {
                 draft: draft.to_owned(),
                 id,
-            })),
-            Err(e) if e.retryable => Err(e),
-            Err(e) => Ok(Some(Outcome::PublishFailed {
-                draft: draft.to_owned(),
-                reason: e.reason,
-            })),
-        }
+            })
+        })
     }
 }
 

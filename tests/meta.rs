@@ -334,7 +334,7 @@ async fn a_comment_gets_one_private_reply_and_a_second_is_refused_before_approva
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_token_is_reported_in_the_thread_with_what_to_do() {
+async fn a_revoked_token_is_reported_in_the_thread_and_raised_once_as_an_alert() {
     let fake = FakeGraph::start_default();
     let mut console = started(&fake, "");
     deliver(
@@ -347,7 +347,38 @@ async fn a_revoked_token_is_reported_in_the_thread_with_what_to_do() {
     console
         .wait_text("no longer accepts the access token of `acme-fb`")
         .await;
+    // And the team hears it outside the case, once, however many replies fail.
+    console
+        .wait_for("the alert", |c| {
+            c.shown().iter().any(|r| r["shown"] == "alert")
+        })
+        .await;
+    console.say("as maria");
+    console.say("#1 !reply Hi again, Jane!");
+    console.say("as lee");
+    console.say("react ✅ 1.2");
+    console
+        .wait_for("the second failure", |c| {
+            c.texts()
+                .iter()
+                .filter(|t| t.contains("no longer accepts"))
+                .count()
+                >= 3
+        })
+        .await;
     console.stop();
+    let alerts: Vec<_> = console
+        .shown()
+        .into_iter()
+        .filter(|r| r["shown"] == "alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("auth.page_token")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,6 +67,9 @@ pub trait ChatSurface: Send + Sync + 'static {
         thread: &'a ChatThread,
         text: &'a str,
     ) -> BoxFuture<'a, Result<String, DeliveryError>>;
+    /// Tells the team about a problem with the bot's setup (a network token that no longer
+    /// works) where everyone sees it: the default channel, not one case's thread.
+    fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
 /// Something a person did in the chat.

@@ -102,3 +102,8 @@ pub fn bad_draft_id(id: &str) -> String {
 pub fn draft_not_shown(id: &str) -> String {
     format!("Draft {id} is not shown in its thread yet; try again in a moment.")
 }
+
+/// A setup problem the team must hear about, outside any case.
+pub fn alert(text: &str) -> String {
+    format!("⚠ carebridge needs attention: {text}")
+}

@@ -37,6 +37,14 @@ pub fn reason(error: &GraphError, meaning: Meaning, network: &str, account: &str
     }
 }
 
+/// The alert for the team when Meta refuses an account's token: every reply and DM on it
+/// fails until it is replaced.
+pub fn token_alert(account: &str) -> String {
+    format!(
+        "Meta no longer accepts the access token of `{account}`: its replies and DMs fail until a new Page token is set in bot.toml (`auth.page_token`) and carebridge restarts."
+    )
+}
+
 /// Meta could not be reached; `detail` is the transport's own words.
 pub fn unreachable(detail: &str) -> String {
     format!("Meta could not be reached ({detail}); carebridge tries again.")

@@ -122,6 +122,22 @@ impl ChatSurface for Console {
                 .to_owned())
         })
     }
+
+    fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            // Alerts are not effects of a case: each is its own journal record.
+            let key = format!(
+                "alert-{}",
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+            );
+            self.show_once(
+                &key,
+                json!({"shown": "alert", "text": text}),
+                &words::alert(text),
+            )
+            .map(|_| ())
+        })
+    }
 }
 
 /// One line typed at the console.

@@ -281,6 +281,7 @@ impl Discord {
                                 retryable: true,
                                 reason: words::RATE_LIMITED.to_owned(),
                                 retry_after: Some(wait),
+                                alert: None,
                             },
                         });
                     }
@@ -350,19 +351,28 @@ impl Discord {
             }
             told.insert(key, Instant::now());
         }
-        let Ok(target) = channel_id(default) else {
-            return;
-        };
-        // A forum takes no plain messages: the log has said it already.
+        if let Err(error) = self.post_health(reason).await {
+            tracing::error!(reason = %error.reason, "Cannot tell the default channel about a setup problem either.");
+        }
+    }
+
+    /// Posts a setup problem to the default channel (a forum takes no plain messages:
+    /// there the log is all there is).
+    async fn post_health(&self, reason: &str) -> Result<(), DeliveryError> {
+        let default = self.config.channel_for("default");
         if self.lock(&self.kinds).get(&default) == Some(&Kind::Forum) {
-            return;
+            tracing::warn!(%reason, "The default channel is a forum; this setup problem is only logged.");
+            return Ok(());
         }
         let message = CreateMessage::new()
             .content(words::health(reason))
             .allowed_mentions(format::allowed_mentions());
-        if let Err(error) = self.http.send_message(target, vec![], &message).await {
-            tracing::error!(%error, "Cannot tell the default channel about a setup problem either.");
-        }
+        let target = channel_id(default)?;
+        self.http
+            .send_message(target, vec![], &message)
+            .await
+            .map(|_| ())
+            .map_err(|e| DeliveryError::retryable(e.to_string()))
     }
 
     /// A member's roles, from the event when it carried them, else looked up
@@ -870,5 +880,9 @@ impl ChatSurface for Discord {
             }
             Ok(posted)
         })
+    }
+
+    fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(self.post_health(text))
     }
 }

@@ -182,6 +182,7 @@ impl Slack {
                             retryable: true,
                             reason: text::slack::RATE_LIMITED.to_owned(),
                             retry_after: Some(wait),
+                            alert: None,
                         });
                     }
                     tokio::time::sleep(wait).await;
@@ -259,14 +260,20 @@ impl Slack {
             }
             told.insert(key, Instant::now());
         }
+        if let Err(error) = self.post_health(&default, reason).await {
+            tracing::error!(%error, "Cannot tell the default channel about a setup problem either.");
+        }
+    }
+
+    /// Posts a setup problem to `channel`, once, without the paced retries of `call` (a
+    /// broken setup must not loop on itself).
+    async fn post_health(&self, channel: &str, reason: &str) -> Result<(), SlackClientError> {
         let request = SlackApiChatPostMessageRequest::new(
-            default.clone().into(),
+            channel.to_owned().into(),
             SlackMessageContent::new()
                 .with_text(self.mentions.mrkdwn(&text::slack::health(reason))),
         );
-        if let Err(error) = self.session().chat_post_message(&request).await {
-            tracing::error!(%error, "Cannot tell the default channel about a setup problem either.");
-        }
+        self.session().chat_post_message(&request).await.map(|_| ())
     }
 
     /// Posts text into a thread as section blocks, split where Slack would
@@ -590,6 +597,15 @@ impl ChatSurface for Slack {
         Box::pin(async move {
             let (channel, ts) = parts(&thread.thread)?;
             self.post_text(attempt, channel, ts, body).await
+        })
+    }
+
+    fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let default = self.config.channel_for("default");
+            self.post_health(default, text)
+                .await
+                .map_err(|e| DeliveryError::retryable(e.to_string()))
         })
     }
 }

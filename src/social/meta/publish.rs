@@ -139,10 +139,12 @@ impl MetaPublisher {
                         retryable: true,
                         reason,
                         retry_after,
+                        alert: None,
                     },
                     Meaning::TokenInvalid => {
                         tracing::error!(account = %self.graph.account(), code = error.code, "Meta refused the account's token.");
                         DeliveryError::permanent(reason)
+                            .with_alert(text::meta::token_alert(self.graph.account()))
                     }
                     _ => DeliveryError::permanent(reason),
                 }

@@ -90,6 +90,7 @@ pub(super) fn delivery(error: ClientError, handle: &str) -> DeliveryError {
                 retryable: error.retryable(),
                 reason: text::x::reason(&error, handle),
                 retry_after,
+                alert: None,
             }
         }
         // The request may have reached X: retrying makes the next attempt an uncertain one,
