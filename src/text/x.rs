@@ -75,7 +75,7 @@ pub fn unreachable(detail: &str) -> String {
 
 pub fn token_revoked(account: &str) -> String {
     format!(
-        "X refused to refresh the access token of account {account}; re-authorize it and update bot.toml."
+        "X no longer accepts the credentials of account {account} (revoked, or the token could not be refreshed); re-authorize it and update bot.toml."
     )
 }
 
@@ -144,7 +144,7 @@ mod tests {
     fn token_revocation_names_the_account() {
         assert_eq!(
             token_revoked("acme"),
-            "X refused to refresh the access token of account acme; re-authorize it and update bot.toml."
+            "X no longer accepts the credentials of account acme (revoked, or the token could not be refreshed); re-authorize it and update bot.toml."
         );
     }
 }

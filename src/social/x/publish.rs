@@ -79,8 +79,14 @@ impl XPublisher {
 }
 
 /// What the dispatcher should make of a failed call.
-pub(super) fn delivery(error: ClientError, handle: &str) -> DeliveryError {
+pub(super) fn delivery(error: ClientError, handle: &str, account: &str) -> DeliveryError {
     match error {
+        // The token could not be refreshed: every reply on the account fails until someone
+        // re-authorizes it, which the team hears beyond this one thread.
+        ClientError::X(XError::Unauthorized) => {
+            DeliveryError::permanent(text::x::reason(&XError::Unauthorized, handle))
+                .with_alert(text::x::token_revoked(account))
+        }
         ClientError::X(error) => {
             let retry_after = match &error {
                 XError::RateLimited { reset: Some(at) } => (*at - Utc::now()).to_std().ok(),
@@ -116,16 +122,20 @@ impl Publisher for XPublisher {
                     match self
                         .lookup(request)
                         .await
-                        .map_err(|e| delivery(e, handle))?
+                        .map_err(|e| delivery(e, handle, &request.account))?
                     {
                         Some(id) => {
                             tracing::info!(account = %request.account, draft = %request.draft, id, "X calls the reply a duplicate: it was already published.");
                             Ok(id)
                         }
-                        None => Err(delivery(ClientError::X(XError::DuplicateContent), handle)),
+                        None => Err(delivery(
+                            ClientError::X(XError::DuplicateContent),
+                            handle,
+                            &request.account,
+                        )),
                     }
                 }
-                Err(error) => Err(delivery(error, handle)),
+                Err(error) => Err(delivery(error, handle, &request.account)),
             }
         })
     }
@@ -138,7 +148,7 @@ impl Publisher for XPublisher {
         Box::pin(async move {
             self.lookup(request)
                 .await
-                .map_err(|e| delivery(e, &request.author.handle))
+                .map_err(|e| delivery(e, &request.author.handle, &request.account))
         })
     }
 
@@ -162,7 +172,7 @@ impl Publisher for XPublisher {
                     Err(ClientError::X(XError::Forbidden { detail })),
                     NetworkAction::Repost { .. },
                 ) if detail.to_lowercase().contains("already retweeted") => Ok(()),
-                (Err(error), _) => Err(delivery(error, text::x::ANYONE)),
+                (Err(error), _) => Err(delivery(error, text::x::ANYONE, &request.account)),
             }
         })
     }
