@@ -444,3 +444,63 @@ async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
         .count();
     assert_eq!(removals, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edge() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    // Someone mentions @acme in a comment under their own post: only ids are delivered.
+    fake.ig_comment(
+        IG_ID,
+        "1790077",
+        "1800077",
+        ("9002", "sam.k"),
+        "@acme is this in stock?",
+        None,
+    );
+    let mention = meta::ig_mention(IG_ID, "1800077", Some("1790077"));
+    deliver(
+        &console,
+        &envelope(
+            "instagram",
+            vec![changes_entry(IG_ID, meta::now_secs(), vec![mention])],
+        ),
+    );
+    console.wait_cases(1).await;
+    console.reply_and_approve("It is! Link in our bio.");
+    console.wait_text("published as").await;
+    console.stop();
+    let replies = fake.mention_replies(IG_ID);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0].message, "It is! Link in our bio.");
+    let call = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.is("POST", "/{account}/mentions"))
+        .unwrap();
+    assert_eq!(call.param("media_id"), Some(&json!("1800077")));
+    assert_eq!(call.param("comment_id"), Some(&json!("1790077")));
+    let case = &console.bot.cases()[0];
+    assert_eq!(
+        (case["kind"].as_str(), case["author"]["handle"].as_str()),
+        (Some("mention"), Some("sam.k"))
+    );
+    assert_eq!(case["posts"][0]["text"], "@acme is this in stock?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_can_be_liked_and_the_like_taken_back() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let comment = "122131676912594941_88";
+    deliver(
+        &console,
+        &jane_comments(&fake, comment, "Thanks, all sorted!"),
+    );
+    console.wait_cases(1).await;
+    console.say("#1 !like");
+    assert!(wait_until(WAIT, || fake.liked(comment)), "not liked");
+    console.say("#1 !unlike");
+    assert!(wait_until(WAIT, || !fake.liked(comment)), "still liked");
+    console.stop();
+}
