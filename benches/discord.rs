@@ -151,10 +151,7 @@ fn main() {
         "Where is my parcel?",
     )];
     let bot = Bot::with_chat("", &chat, DEMO_X_ACCOUNT, &feed);
-    let mut running = bot.spawn();
-    // The bot logs to piped stderr: drain it so it never blocks.
-    let stderr = running.0.stderr.take().unwrap();
-    std::thread::spawn(move || std::io::copy(&mut { stderr }, &mut std::io::sink()));
+    let _running = load::start_quiet(&bot);
     fake.wait_ready(Duration::from_secs(30));
     assert!(wait_until(Duration::from_secs(30), || !fake
         .threads()

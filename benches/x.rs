@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use carebridge::engine::PostKind;
 use carebridge::social::x::{oauth1, signing, wire};
-use run::{Bot, wait_until};
 use serde_json::json;
 
 const SECRET: &str = "bench-consumer-secret";
@@ -167,43 +166,10 @@ fn main() {
 
     // Cards go to a fake Slack; X is never called (the user id is configured, polling off).
     let fake = slack::FakeSlack::start_default();
-    let port = run::free_port();
-    let chat = format!(
-        "[chat]\nkind = \"slack\"\n[chat.slack]\nmode = \"events\"\nbot_token = \"{}\"\nsigning_secret = \"s\"\napi_url = \"{}\"\n[chat.slack.channels]\ndefault = \"C0INBOX\"\n",
-        slack::BOT_TOKEN,
-        fake.api_url()
-    );
     let account = format!(
         "[[accounts]]\nid = \"acme-x\"\nnetwork = \"x\"\napi_url = \"http://127.0.0.1:9/\"\nuser_id = \"1000\"\nmentions = false\ndms = false\nauth = {{ kind = \"oauth1\", consumer_key = \"ck\", consumer_secret = \"{SECRET}\", access_token = \"tk\", access_token_secret = \"ts\" }}\nwebhook = {{}}\n"
     );
-    let bot = Bot::with_chat(
-        &format!("listen = \"127.0.0.1:{port}\""),
-        &chat,
-        &account,
-        &[],
-    );
-    let mut running = bot.spawn();
-    // Its log (a line per delivery) must be read, or a full pipe stalls the bot.
-    for mut pipe in [
-        running
-            .0
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        running
-            .0
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        std::thread::spawn(move || std::io::copy(&mut pipe, &mut std::io::sink()));
-    }
-    assert!(wait_until(Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    }));
+    let (_bot, _running, port) = load::webhook_bot(&fake.api_url(), slack::BOT_TOKEN, &account);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let load = Arc::new(Load {
         client: reqwest::Client::builder()

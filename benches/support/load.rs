@@ -92,3 +92,51 @@ pub fn report(name: &str, (results, wall): Phase) {
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
 }
+
+/// Starts `bot` and drains its output: its log (a line per delivery) must be read, or a full
+/// pipe stalls it.
+pub fn start_quiet(bot: &crate::run::Bot) -> crate::run::Running {
+    let mut running = bot.spawn();
+    for mut pipe in [
+        running
+            .0
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        running
+            .0
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        std::thread::spawn(move || std::io::copy(&mut pipe, &mut std::io::sink()));
+    }
+    running
+}
+
+/// A bot whose cards go to `slack` (a fake Slack), with `accounts`, listening on a free
+/// port; started, and its listener up. The port is returned with it.
+pub fn webhook_bot(
+    slack_api: &str,
+    slack_token: &str,
+    accounts: &str,
+) -> (crate::run::Bot, crate::run::Running, u16) {
+    let port = crate::run::free_port();
+    let chat = format!(
+        "[chat]\nkind = \"slack\"\n[chat.slack]\nmode = \"events\"\nbot_token = \"{slack_token}\"\nsigning_secret = \"s\"\napi_url = \"{slack_api}\"\n[chat.slack.channels]\ndefault = \"C0INBOX\"\n"
+    );
+    let bot = crate::run::Bot::with_chat(
+        &format!("listen = \"127.0.0.1:{port}\""),
+        &chat,
+        accounts,
+        &[],
+    );
+    let running = start_quiet(&bot);
+    assert!(crate::run::wait_until(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    (bot, running, port)
+}
