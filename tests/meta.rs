@@ -504,3 +504,40 @@ async fn a_comment_can_be_liked_and_the_like_taken_back() {
     assert!(wait_until(WAIT, || !fake.liked(comment)), "still liked");
     console.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_after_a_dm_went_out_finds_it_in_the_conversation_and_sends_no_second() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let dm = fake.messenger_message(
+        PAGE_ID,
+        "PSID7",
+        "m_7",
+        "is my refund coming?",
+        meta::now_ms(),
+    );
+    deliver(
+        &console,
+        &envelope(
+            "page",
+            vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
+        ),
+    );
+    console.wait_cases(1).await;
+    // Meta sends the message, and the answer never comes back: the bot dies waiting.
+    fake.fail_next("POST", "/{account}/messages", meta::Fault::Lost);
+    console.reply_and_approve("Yes, it left today.");
+    fake.wait_for("POST", "/{account}/messages", 1, WAIT);
+    console.kill();
+    console.start();
+    console.wait_text("published as").await;
+    console.stop();
+    let sent = fake.sent(PAGE_ID);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let lookups = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.is("GET", "/{account}/conversations"))
+        .count();
+    assert!(lookups >= 1, "the restart looked in the conversation first");
+}
