@@ -131,10 +131,7 @@ fn report(fake: &FakeDiscord, name: &str, ids: &[String], start: Instant) {
 fn main() {
     pure();
 
-    let secs: u64 = std::env::var("CAREBRIDGE_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let secs = load::bench_secs();
     let fake = FakeDiscord::start(FakeDiscordSetup::default());
     let chat = format!(
         "[chat]\nkind = \"discord\"\n[chat.discord]\ntoken = \"{}\"\napplication_id = \"{}\"\nguild_id = \"{}\"\napi_url = \"{}\"\n[chat.discord.channels]\ndefault = \"{TEXT_CHANNEL}\"\n",

@@ -17,8 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use carebridge::social::meta::wire;
@@ -78,46 +76,16 @@ fn pure() {
     );
 }
 
-struct Load {
-    client: reqwest::Client,
-    url: String,
-    next: AtomicU64,
-}
-
-impl load::Sender for Load {
-    /// One signed delivery: a comment from a customer never seen before. Returns its ack
-    /// latency, or `None` when it was not acknowledged with 200 within the client's timeout.
-    async fn one(&self) -> Option<Duration> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let body = delivery(vec![comment(n)]);
-        let started = Instant::now();
-        let response = self
-            .client
-            .post(&self.url)
-            .header("x-hub-signature-256", wire::sign(SECRET, &body))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await;
-        match response {
-            Ok(r) if r.status() == 200 => Some(started.elapsed()),
-            _ => None,
-        }
-    }
+/// The `n`th delivery: a comment from a customer never seen before.
+fn nth(n: u64) -> Vec<u8> {
+    delivery(vec![comment(n)])
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let secs: u64 = std::env::var("CAREBRIDGE_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    println!(
-        "machine: {} cores; each load phase {secs}s",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    let secs = load::bench_secs();
     pure();
 
     // Cards go to a fake Slack; the Graph API is never called (nothing is answered).
@@ -126,21 +94,11 @@ fn main() {
         "[[accounts]]\nid = \"acme-fb\"\nnetwork = \"facebook\"\npage_id = \"{PAGE}\"\napi_url = \"http://127.0.0.1:9/\"\nauth = {{ kind = \"page_token\", page_token = \"t\" }}\nwebhook = {{ app_secret = \"{SECRET}\", verify_token = \"v\" }}\n"
     );
     let (_bot, _running, port) = load::webhook_bot(&fake.api_url(), slack::BOT_TOKEN, &account);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let load = Arc::new(Load {
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-        url: format!("http://127.0.0.1:{port}/webhooks/meta"),
-        next: AtomicU64::new(0),
-    });
-    load::report(
-        &format!("paced {RATE}/s"),
-        load::paced(&runtime, &load, RATE, secs),
+    let deliveries = load::Deliveries::new(
+        format!("http://127.0.0.1:{port}/webhooks/meta"),
+        "x-hub-signature-256",
+        nth,
+        |body| wire::sign(SECRET, body),
     );
-    load::report(
-        "flat out, 32 senders",
-        load::flat_out(&runtime, &load, 32, secs),
-    );
+    load::webhook_phases(&deliveries, RATE, secs);
 }

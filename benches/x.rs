@@ -17,8 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use carebridge::engine::PostKind;
@@ -102,66 +100,36 @@ fn pure() {
     );
 }
 
-struct Load {
-    client: reqwest::Client,
-    url: String,
-    next: AtomicU64,
-}
-
-impl load::Sender for Load {
-    /// One signed delivery: a DM from a customer never seen before. Returns its ack latency,
-    /// or `None` when it was not acknowledged with 200 within the client's timeout.
-    async fn one(&self) -> Option<Duration> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let sender = (3_000_000 + n).to_string();
-        let body = json!({
-            "for_user_id": "1000",
-            "direct_message_events": [{
-                "type": "message_create",
-                "id": (1_900_000_000_000_000_000u64 + n).to_string(),
-                "created_timestamp": "1763892000000",
-                "message_create": {
-                    "target": {"recipient_id": "1000"},
-                    "sender_id": sender,
-                    "message_data": {"text": "hi, my card was charged twice"}
-                }
-            }],
-            "users": {
-                "1000": {"id": "1000", "screen_name": "acme", "name": "Acme"},
-                sender.clone(): {"id": sender, "screen_name": format!("c{n}"), "name": "Customer"}
+/// The `n`th delivery: a DM from a customer never seen before (so each is also ingested as
+/// a new case after its ack).
+fn nth(n: u64) -> Vec<u8> {
+    let sender = (3_000_000 + n).to_string();
+    json!({
+        "for_user_id": "1000",
+        "direct_message_events": [{
+            "type": "message_create",
+            "id": (1_900_000_000_000_000_000u64 + n).to_string(),
+            "created_timestamp": "1763892000000",
+            "message_create": {
+                "target": {"recipient_id": "1000"},
+                "sender_id": sender,
+                "message_data": {"text": "hi, my card was charged twice"}
             }
-        })
-        .to_string();
-        let started = Instant::now();
-        let response = self
-            .client
-            .post(&self.url)
-            .header(
-                "x-twitter-webhooks-signature",
-                signing::sign(SECRET, body.as_bytes()),
-            )
-            .body(body)
-            .send()
-            .await;
-        match response {
-            Ok(r) if r.status() == 200 => Some(started.elapsed()),
-            _ => None,
+        }],
+        "users": {
+            "1000": {"id": "1000", "screen_name": "acme", "name": "Acme"},
+            sender.clone(): {"id": sender, "screen_name": format!("c{n}"), "name": "Customer"}
         }
-    }
+    })
+    .to_string()
+    .into_bytes()
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let secs: u64 = std::env::var("CAREBRIDGE_BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
-    println!(
-        "machine: {} cores; each load phase {secs}s",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
+    let secs = load::bench_secs();
     pure();
 
     // Cards go to a fake Slack; X is never called (the user id is configured, polling off).
@@ -170,21 +138,11 @@ fn main() {
         "[[accounts]]\nid = \"acme-x\"\nnetwork = \"x\"\napi_url = \"http://127.0.0.1:9/\"\nuser_id = \"1000\"\nmentions = false\ndms = false\nauth = {{ kind = \"oauth1\", consumer_key = \"ck\", consumer_secret = \"{SECRET}\", access_token = \"tk\", access_token_secret = \"ts\" }}\nwebhook = {{}}\n"
     );
     let (_bot, _running, port) = load::webhook_bot(&fake.api_url(), slack::BOT_TOKEN, &account);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let load = Arc::new(Load {
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-        url: format!("http://127.0.0.1:{port}/webhooks/x/acme-x"),
-        next: AtomicU64::new(0),
-    });
-    load::report(
-        &format!("paced {RATE}/s"),
-        load::paced(&runtime, &load, RATE, secs),
+    let deliveries = load::Deliveries::new(
+        format!("http://127.0.0.1:{port}/webhooks/x/acme-x"),
+        "x-twitter-webhooks-signature",
+        nth,
+        |body| signing::sign(SECRET, body),
     );
-    load::report(
-        "flat out, 32 senders",
-        load::flat_out(&runtime, &load, 32, secs),
-    );
+    load::webhook_phases(&deliveries, RATE, secs);
 }

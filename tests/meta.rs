@@ -63,6 +63,36 @@ fn deliver(console: &Console, body: &serde_json::Value) {
     assert_eq!(status, 200, "{answer}");
 }
 
+/// A Messenger DM from `psid`, sent at `at_ms`, delivered to the bot; waits for its case.
+async fn customer_dms(console: &Console, fake: &FakeGraph, psid: &str, text: &str, at_ms: i64) {
+    let dm = fake.messenger_message(PAGE_ID, psid, &format!("m_{psid}"), text, at_ms);
+    deliver(
+        console,
+        &envelope(
+            "page",
+            vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
+        ),
+    );
+    console.wait_cases(1).await;
+}
+
+/// Approves `text` on case 1 while Meta performs the call on `route` but its answer is
+/// lost, kills the bot as it waits, restarts it and waits for the publication.
+async fn lost_answer_then_restart(
+    console: &mut Console,
+    fake: &FakeGraph,
+    route: &str,
+    text: &str,
+) {
+    fake.fail_next("POST", route, meta::Fault::Lost);
+    console.reply_and_approve(text);
+    fake.wait_for("POST", route, 1, WAIT);
+    console.kill();
+    console.start();
+    console.wait_text("published as").await;
+    console.stop();
+}
+
 /// A comment from Jane on the Page's post, now.
 fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Value {
     jane_does(fake, comment, text, "add")
@@ -239,21 +269,14 @@ async fn one_delivery_may_batch_entries_for_several_accounts() {
 async fn a_messenger_dm_inside_the_window_is_answered_as_a_response() {
     let fake = FakeGraph::start_default();
     let mut console = started(&fake, "");
-    let dm = fake.messenger_message(
-        PAGE_ID,
+    customer_dms(
+        &console,
+        &fake,
         "PSID1",
-        "m_1",
         "my card was charged twice",
         meta::now_ms(),
-    );
-    deliver(
-        &console,
-        &envelope(
-            "page",
-            vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
-        ),
-    );
-    console.wait_cases(1).await;
+    )
+    .await;
     console.reply_and_approve("Sorry! Which card ends in?");
     console.wait_text("published as").await;
     console.stop();
@@ -271,15 +294,7 @@ async fn a_dm_past_the_window_is_refused_at_draft_time_or_sent_as_a_human_agent(
         let extra = format!("human_agent_tag = {human_agent}");
         let mut console = started(&fake, &extra);
         let at = meta::now_ms() - meta::hours_ms(30);
-        let dm = fake.messenger_message(PAGE_ID, "PSID1", "m_1", "hello?", at);
-        deliver(
-            &console,
-            &envelope(
-                "page",
-                vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
-            ),
-        );
-        console.wait_cases(1).await;
+        customer_dms(&console, &fake, "PSID1", "hello?", at).await;
         console.reply_and_approve("Sorry for the wait!");
         if human_agent {
             console.wait_text("published as").await;
@@ -392,13 +407,7 @@ async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
     );
     console.wait_cases(1).await;
     // Meta creates the reply, and the answer never comes back: the bot dies waiting.
-    fake.fail_next("POST", "/{comment}/comments", meta::Fault::Lost);
-    console.reply_and_approve("On its way!");
-    fake.wait_for("POST", "/{comment}/comments", 1, WAIT);
-    console.kill();
-    console.start();
-    console.wait_text("published as").await;
-    console.stop();
+    lost_answer_then_restart(&mut console, &fake, "/{comment}/comments", "On its way!").await;
     let replies = fake.comment_replies(comment);
     assert_eq!(replies.len(), 1, "{replies:?}");
     let posts = fake
@@ -509,29 +518,22 @@ async fn a_comment_can_be_liked_and_the_like_taken_back() {
 async fn a_crash_after_a_dm_went_out_finds_it_in_the_conversation_and_sends_no_second() {
     let fake = FakeGraph::start_default();
     let mut console = started(&fake, "");
-    let dm = fake.messenger_message(
-        PAGE_ID,
+    customer_dms(
+        &console,
+        &fake,
         "PSID7",
-        "m_7",
         "is my refund coming?",
         meta::now_ms(),
-    );
-    deliver(
-        &console,
-        &envelope(
-            "page",
-            vec![messaging_entry(PAGE_ID, meta::now_secs(), vec![dm])],
-        ),
-    );
-    console.wait_cases(1).await;
+    )
+    .await;
     // Meta sends the message, and the answer never comes back: the bot dies waiting.
-    fake.fail_next("POST", "/{account}/messages", meta::Fault::Lost);
-    console.reply_and_approve("Yes, it left today.");
-    fake.wait_for("POST", "/{account}/messages", 1, WAIT);
-    console.kill();
-    console.start();
-    console.wait_text("published as").await;
-    console.stop();
+    lost_answer_then_restart(
+        &mut console,
+        &fake,
+        "/{account}/messages",
+        "Yes, it left today.",
+    )
+    .await;
     let sent = fake.sent(PAGE_ID);
     assert_eq!(sent.len(), 1, "{sent:?}");
     let lookups = fake

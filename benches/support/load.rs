@@ -1,9 +1,11 @@
-//! The load generator both HTTP benchmarks share: an open-loop steady rate and a flat-out
-//! phase against one of the real binary's routes, with the ack latency report.
+//! The load generator the HTTP benchmarks share: an open-loop steady rate and a flat-out
+//! phase against one of the real binary's routes, with the ack latency report; signed
+//! webhook deliveries as the load; and a bot started for it with its output drained.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Sends one request; its ack latency, or `None` when it was not acknowledged.
@@ -139,4 +141,79 @@ pub fn webhook_bot(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     }));
     (bot, running, port)
+}
+
+/// Each load phase's length: `CAREBRIDGE_BENCH_SECS` (default 10), printed with the machine's
+/// cores.
+pub fn bench_secs() -> u64 {
+    let secs = std::env::var("CAREBRIDGE_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    println!(
+        "machine: {} cores; each load phase {secs}s",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    secs
+}
+
+/// Signed webhook deliveries to one route: the `n`th is `body(n)`, signed into `header` by
+/// `sign`. Each is acknowledged (200) or not within 5 s.
+pub struct Deliveries {
+    client: reqwest::Client,
+    url: String,
+    header: &'static str,
+    body: fn(u64) -> Vec<u8>,
+    sign: fn(&[u8]) -> String,
+    next: AtomicU64,
+}
+
+impl Deliveries {
+    pub fn new(
+        url: String,
+        header: &'static str,
+        body: fn(u64) -> Vec<u8>,
+        sign: fn(&[u8]) -> String,
+    ) -> Arc<Deliveries> {
+        Arc::new(Deliveries {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap(),
+            url,
+            header,
+            body,
+            sign,
+            next: AtomicU64::new(0),
+        })
+    }
+}
+
+impl Sender for Deliveries {
+    async fn one(&self) -> Option<Duration> {
+        let body = (self.body)(self.next.fetch_add(1, Ordering::Relaxed));
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(&self.url)
+            .header(self.header, (self.sign)(&body))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await;
+        match response {
+            Ok(r) if r.status() == 200 => Some(started.elapsed()),
+            _ => None,
+        }
+    }
+}
+
+/// The two phases of a webhook benchmark: `rate` a second, then flat out with 32 senders.
+pub fn webhook_phases<S: Sender>(sender: &Arc<S>, rate: u64, secs: u64) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    report(
+        &format!("paced {rate}/s"),
+        paced(&runtime, sender, rate, secs),
+    );
+    report("flat out, 32 senders", flat_out(&runtime, sender, 32, secs));
 }
