@@ -145,6 +145,12 @@ pub fn card_buttons(case: u64) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(buttons)]
 }
 
+/// The Claim button's `custom_id` on case `case`'s card: what an uncertain retry looks
+/// for among the channel's messages to find a card it may already have posted.
+pub fn card_marker(case: u64) -> String {
+    custom_id(CardButton::Claim.action_id(), case)
+}
+
 /// What a card button press asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Press {
@@ -397,6 +403,11 @@ mod tests {
                 "care.offline:42",
                 "care.close:42"
             ]
+        );
+        assert_eq!(
+            card_marker(42),
+            ids[0],
+            "the marker is the Claim button's id"
         );
         assert_eq!(
             button_press("care.claim:42"),

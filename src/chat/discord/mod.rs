@@ -645,13 +645,7 @@ impl Discord {
     /// (without managing to start its thread): our message with its buttons.
     async fn find_card(&self, case: u64, channel: u64) -> Result<Option<u64>, DeliveryError> {
         let target = channel_id(channel)?;
-        let claim = serde_json::to_value(format::card_buttons(case))
-            .ok()
-            .and_then(|rows| {
-                rows[0]["components"][0]["custom_id"]
-                    .as_str()
-                    .map(str::to_owned)
-            });
+        let marker = format::card_marker(case);
         let recent = self
             .call("get messages", Some(channel), || {
                 self.http.get_messages(target, None, Some(FIND_MESSAGES))
@@ -664,7 +658,7 @@ impl Discord {
                     && m.components.iter().flat_map(|r| &r.components).any(|c| {
                         matches!(c, serenity::all::ActionRowComponent::Button(b)
                             if matches!(&b.data, serenity::all::ButtonKind::NonLink { custom_id, .. }
-                                if Some(custom_id) == claim.as_ref()))
+                                if *custom_id == marker))
                     })
             })
             .map(|m| m.id.get()))

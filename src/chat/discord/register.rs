@@ -54,7 +54,6 @@ fn same(wanted: &Value, current: &Value) -> bool {
         (Value::Number(w), Value::String(c)) | (Value::String(c), Value::Number(w)) => {
             w.to_string() == *c
         }
-        (Value::Null, Value::Bool(false)) => true,
         (w, c) => w == c,
     }
 }

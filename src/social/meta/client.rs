@@ -315,9 +315,7 @@ fn found(list: Option<&Value>) -> Vec<Found> {
             let at = item
                 .get("created_time")
                 .or_else(|| item.get("timestamp"))
-                .and_then(Value::as_str)
-                .and_then(|t| chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
-                .map(|t| t.with_timezone(&chrono::Utc));
+                .and_then(wire::time);
             Some(Found {
                 id: item.get("id")?.as_str()?.to_owned(),
                 text: text.to_owned(),

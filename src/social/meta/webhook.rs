@@ -26,7 +26,7 @@ use serde::Deserialize;
 use super::client::Graph;
 use super::wire::{self, Event, Skip};
 use crate::config::Secret;
-use crate::engine::{Author, Input, Platform, PostChange, PostKind, SocialPost, post_key};
+use crate::engine::{Input, Platform, PostChange, SocialPost, post_key};
 use crate::service::Service;
 use crate::social::inbox::Inbox;
 
@@ -237,29 +237,5 @@ async fn mention(
             return None;
         }
     };
-    let read = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-    let username = read("username").unwrap_or_else(|| "unknown".to_owned());
-    let author_id = object
-        .get("from")
-        .and_then(|f| f.get("id"))
-        .and_then(|v| v.as_str())
-        .map_or_else(|| username.clone(), str::to_owned);
-    Some(SocialPost {
-        platform: Platform::Instagram,
-        account: graph.account().to_owned(),
-        id: id.to_owned(),
-        conversation_id: media.to_owned(),
-        author: Author {
-            id: author_id,
-            handle: username,
-            name: None,
-        },
-        kind: PostKind::Mention,
-        text: read("text").or_else(|| read("caption")).unwrap_or_default(),
-        permalink: None,
-        created_at: now,
-        can_dm: crate::engine::CanDm::Unknown,
-        reply_by: None,
-        queue: None,
-    })
+    Some(wire::mention_post(graph.account(), media, id, &object, now))
 }

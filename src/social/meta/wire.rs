@@ -89,7 +89,7 @@ pub enum Skip {
 
 /// Meta's `created_time`: Unix seconds (feed webhooks) or RFC 3339 with a `+0000` offset
 /// (Graph objects).
-fn time(value: &Value) -> Option<DateTime<Utc>> {
+pub fn time(value: &Value) -> Option<DateTime<Utc>> {
     match value {
         Value::Number(n) => Utc.timestamp_opt(n.as_i64()?, 0).single(),
         Value::String(s) => DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z")
@@ -225,6 +225,45 @@ pub fn ig_mention(value: &Value) -> Result<Event, Skip> {
         media,
         comment: text(value, "comment_id"),
     })
+}
+
+/// An Instagram @mention as a post, from the Graph object it points at (`object`, read
+/// with `id,text|caption,username,timestamp,from`): a comment `id` under `media`, or the
+/// media's caption when the mention is there. Missing fields leave the post plain, never
+/// unreadable: the mention still reaches the team.
+pub fn mention_post(
+    account: &str,
+    media: &str,
+    id: &str,
+    object: &Value,
+    now: DateTime<Utc>,
+) -> SocialPost {
+    let username = text(object, "username").unwrap_or_else(|| "unknown".to_owned());
+    let author = Author {
+        id: object
+            .get("from")
+            .and_then(|f| text(f, "id"))
+            .unwrap_or_else(|| username.clone()),
+        handle: username,
+        name: None,
+    };
+    let at = object.get("timestamp").and_then(time).unwrap_or(now);
+    let body = text(object, "text")
+        .or_else(|| text(object, "caption"))
+        .unwrap_or_default();
+    let mut post = post(
+        Platform::Instagram,
+        account,
+        id.to_owned(),
+        media.to_owned(),
+        author,
+        PostKind::Mention,
+        body,
+        at,
+    );
+    // Someone who mentions the brand may not accept its messages.
+    post.can_dm = CanDm::Unknown;
+    post
 }
 
 /// A `messaging[]` item (Messenger, or Instagram messaging: the same shape).
@@ -515,6 +554,39 @@ mod tests {
         assert!(
             matches!(&events[3], Ok(Event::Post(p)) if p.kind == PostKind::DirectMessage && p.platform == Platform::Instagram)
         );
+    }
+
+    #[test]
+    fn a_mention_reads_its_graph_object() {
+        let object = json!({"id": "1790002", "text": "@acme in stock?", "username": "sam.k",
+            "timestamp": "2026-11-23T10:00:00+0000", "from": {"id": "9002"}});
+        let post = mention_post("acme-ig", "1800002", "1790002", &object, now());
+        assert_eq!(
+            (post.kind, post.platform),
+            (PostKind::Mention, Platform::Instagram)
+        );
+        assert_eq!(
+            (post.id.as_str(), post.conversation_id.as_str()),
+            ("1790002", "1800002")
+        );
+        assert_eq!(
+            (post.author.id.as_str(), post.author.handle.as_str()),
+            ("9002", "sam.k")
+        );
+        assert_eq!(post.text, "@acme in stock?");
+        assert_eq!(post.created_at.to_rfc3339(), "2026-11-23T10:00:00+00:00");
+        let caption = mention_post(
+            "acme-ig",
+            "1800002",
+            "1800002",
+            &json!({"caption": "hi @acme"}),
+            now(),
+        );
+        assert_eq!(
+            (caption.text.as_str(), caption.author.handle.as_str()),
+            ("hi @acme", "unknown")
+        );
+        assert_eq!(caption.created_at, now());
     }
 
     #[test]
