@@ -93,6 +93,15 @@ async fn lost_answer_then_restart(
     console.stop();
 }
 
+/// A console bot on a fresh fake, with case 1 opened by Jane's `comment` saying `text`.
+async fn jane_case(comment: &str, text: &str) -> (FakeGraph, Console) {
+    let fake = FakeGraph::start_default();
+    let console = started(&fake, "");
+    deliver(&console, &jane_comments(&fake, comment, text));
+    console.wait_cases(1).await;
+    (fake, console)
+}
+
 /// A comment from Jane on the Page's post, now.
 fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Value {
     jane_does(fake, comment, text, "add")
@@ -147,14 +156,8 @@ async fn a_bad_signature_is_refused_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_becomes_a_case_and_the_approved_reply_goes_under_it_once() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
     let comment = "122131676912594941_1213590066982748";
-    deliver(
-        &console,
-        &jane_comments(&fake, comment, "Where is my order?"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case(comment, "Where is my order?").await;
     // Meta delivers again: still one case.
     deliver(
         &console,
@@ -321,14 +324,8 @@ async fn a_dm_past_the_window_is_refused_at_draft_time_or_sent_as_a_human_agent(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_gets_one_private_reply_and_a_second_is_refused_before_approval() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
     let comment = "122131676912594941_77";
-    deliver(
-        &console,
-        &jane_comments(&fake, comment, "I need help with my account"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case(comment, "I need help with my account").await;
     console.say("#1 !claim");
     console.say("#1 !dm Hi Jane, could you send us your account email?");
     console.say("as lee");
@@ -350,13 +347,7 @@ async fn a_comment_gets_one_private_reply_and_a_second_is_refused_before_approva
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_is_reported_in_the_thread_and_raised_once_as_an_alert() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
-    deliver(
-        &console,
-        &jane_comments(&fake, "122131676912594941_5", "hello?"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case("122131676912594941_5", "hello?").await;
     fake.revoke_token(PAGE_TOKEN);
     console.reply_and_approve("Hi Jane!");
     console
@@ -398,14 +389,8 @@ async fn a_revoked_token_is_reported_in_the_thread_and_raised_once_as_an_alert()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
     let comment = "122131676912594941_1213590066982748";
-    deliver(
-        &console,
-        &jane_comments(&fake, comment, "Where is my order?"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case(comment, "Where is my order?").await;
     // Meta creates the reply, and the answer never comes back: the bot dies waiting.
     lost_answer_then_restart(&mut console, &fake, "/{comment}/comments", "On its way!").await;
     let replies = fake.comment_replies(comment);
@@ -420,14 +405,8 @@ async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
     let comment = "122131676912594941_31";
-    deliver(
-        &console,
-        &jane_comments(&fake, comment, "My order arrived brokn"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case(comment, "My order arrived brokn").await;
     deliver(
         &console,
         &jane_does(&fake, comment, "My order arrived broken", "edited"),
@@ -499,19 +478,122 @@ async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edg
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_can_be_liked_and_the_like_taken_back() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
     let comment = "122131676912594941_88";
-    deliver(
-        &console,
-        &jane_comments(&fake, comment, "Thanks, all sorted!"),
-    );
-    console.wait_cases(1).await;
+    let (fake, mut console) = jane_case(comment, "Thanks, all sorted!").await;
     console.say("#1 !like");
     assert!(wait_until(WAIT, || fake.liked(comment)), "not liked");
     console.say("#1 !unlike");
     assert!(wait_until(WAIT, || !fake.liked(comment)), "still liked");
     console.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_is_hidden_shown_again_and_deleted_for_good() {
+    let comment = "122131676912594941_89";
+    let (fake, mut console) = jane_case(comment, "You are all scammers").await;
+    console.say("#1 !hide");
+    console
+        .wait_text("Hid the customer's comment on Facebook")
+        .await;
+    assert!(fake.hidden(comment), "not hidden");
+    // Meta reports our hide back: the case knew already.
+    deliver(&console, &jane_does(&fake, comment, "", "hide"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Refusals go to the one who asked: the console prints them, read once it stopped.
+    console.say("#1 !hide");
+    console.say("#1 !unhide");
+    console
+        .wait_text("Showed the customer's comment again")
+        .await;
+    assert!(!fake.hidden(comment), "still hidden");
+    // A moderator hides it in Meta Business Suite: the thread hears of it.
+    deliver(&console, &jane_does(&fake, comment, "", "hide"));
+    console
+        .wait_text("was hidden on Facebook, outside carebridge")
+        .await;
+    // Deleting a customer's comment needs its id: a bare `!delete` means our own reply.
+    console.say("#1 !delete");
+    console.say(&format!("#1 !delete {comment}"));
+    console
+        .wait_text("Deleted the customer's comment from Facebook")
+        .await;
+    assert!(fake.deleted(comment), "not deleted");
+    // Meta then reports the removal: the case knew already, the thread hears nothing more.
+    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    console.say(&format!("#1 !delete {comment}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = console.stop();
+    for refusal in [
+        format!("The customer's comment {comment} is already hidden"),
+        "#1 has no published reply left to delete".to_owned(),
+        format!("The customer's post {comment} was removed from the network"),
+    ] {
+        assert!(out.contains(&refusal), "{refusal}\n{out}");
+    }
+    let hides: Vec<_> = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.is("POST", "/{object}"))
+        .map(|c| c.param("is_hidden").cloned())
+        .collect();
+    assert_eq!(hides, [Some(json!(true)), Some(json!(false))]);
+    let deletes = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.is("DELETE", "/{object}"))
+        .count();
+    assert_eq!(deletes, 1);
+    let texts = console.texts();
+    assert_eq!(texts.len(), 4, "{texts:#?}");
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains("was removed from Facebook")),
+        "{texts:#?}"
+    );
+    assert_eq!(console.bot.cases()[0]["posts"][0]["removed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instagram_comment_is_hidden_and_one_already_gone_counts_as_deleted() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    let (first, second) = ("1790031", "1790032");
+    let comments = [(first, "spam spam spam"), (second, "more spam")]
+        .map(|(id, text)| fake.ig_comment(IG_ID, id, "1800031", ("9031", "spam.bot"), text, None));
+    deliver(
+        &console,
+        &envelope(
+            "instagram",
+            vec![changes_entry(IG_ID, meta::now_secs(), comments.to_vec())],
+        ),
+    );
+    console.wait_cases(1).await;
+    console.say(&format!("#1 !hide {first}"));
+    console
+        .wait_text("Hid the customer's comment 1790031 on Instagram")
+        .await;
+    assert!(fake.hidden(first) && !fake.hidden(second));
+    // The author deleted the second comment and no webhook told us: Meta's "no such object"
+    // means it is gone, which is what was asked.
+    fake.delete_comment(second);
+    console.say(&format!("#1 !delete {second}"));
+    console
+        .wait_text("Deleted the customer's comment from Instagram")
+        .await;
+    console.stop();
+    let hide = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.is("POST", "/{object}"))
+        .unwrap();
+    assert_eq!(
+        (hide.param("hide"), hide.param("is_hidden")),
+        (Some(&json!(true)), None)
+    );
+    let case = &console.bot.cases()[0];
+    assert_eq!(case["hidden"], json!([first]));
+    assert_eq!(case["posts"][1]["removed"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

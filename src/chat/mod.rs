@@ -151,9 +151,9 @@ pub fn command(parsed: &Parsed) -> Option<Command> {
         "like" => Command::Like { post: get("post") },
         "unlike" => Command::Unlike { post: get("post") },
         "repost" => Command::Repost { post: get("post") },
-        "delete" => Command::Delete {
-            draft: get("draft"),
-        },
+        "delete" => Command::Delete { target: get("id") },
+        "hide" => Command::Hide { post: get("post") },
+        "unhide" => Command::Unhide { post: get("post") },
         _ => return None,
     })
 }

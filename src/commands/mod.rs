@@ -220,10 +220,10 @@ mod tests {
     use super::*;
 
     /// The engine's command names (see the engine's own one-to-one test).
-    const ENGINE_NAMES: [&str; 21] = [
-        "assign", "canned", "claim", "close", "delete", "dm", "escalate", "help", "like", "note",
-        "offline", "recall", "reopen", "reply", "repost", "retry", "snooze", "status", "tag",
-        "unclaim", "unlike",
+    const ENGINE_NAMES: [&str; 23] = [
+        "assign", "canned", "claim", "close", "delete", "dm", "escalate", "help", "hide", "like",
+        "note", "offline", "recall", "reopen", "reply", "repost", "retry", "snooze", "status",
+        "tag", "unclaim", "unhide", "unlike",
     ];
 
     fn file(name: &str, body: &str) -> (String, String) {

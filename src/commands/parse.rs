@@ -668,7 +668,19 @@ mod tests {
                 &[("post", ArgValue::Word("fb-10228:1791".into()))],
             ),
             ("delete", &[]),
-            ("delete 12.3", &[("draft", ArgValue::Word("12.3".into()))]),
+            ("delete 12.3", &[("id", ArgValue::Word("12.3".into()))]),
+            ("hide", &[]),
+            (
+                "hide 448242228374517_1213590066982748",
+                &[(
+                    "post",
+                    ArgValue::Word("448242228374517_1213590066982748".into()),
+                )],
+            ),
+            (
+                "unhide 17873440459141021",
+                &[("post", ArgValue::Word("17873440459141021".into()))],
+            ),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for (line, expected) in good {

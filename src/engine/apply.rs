@@ -9,11 +9,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::{
     ActionKind, Actor, BOT, CUSTOMER, Case, CasePost, Draft, DraftKind, DraftState, Escalation,
-    NetworkAction, Offline, OfflineChannel, Purpose, Status,
+    NetworkAction, Offline, OfflineChannel, PostKind, Purpose, Status,
 };
 use super::rules::{
     check_delete, check_direct, check_post_action, check_public, check_text, rules_platform,
-    supports,
+    supports, unsupported,
 };
 use super::{
     Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, PostChange, Refusal,
@@ -145,29 +145,52 @@ pub fn apply(case: &Case, input: Input, ctx: &Ctx<'_>) -> Result<Transition, Ref
 }
 
 /// Keeps the case's copy of a customer post in step with the network: an edit replaces
-/// the text (the old one stays in the audit), a removal is noted. Saying the same twice
-/// changes nothing; a post the case does not hold is none of its business.
+/// the text (the old one stays in the audit), a removal is noted, and so is a comment hidden
+/// or shown again by a moderator on the network. Saying the same twice changes nothing (nor
+/// does the network's report of a hide we did); a post the case does not hold is none of its
+/// business.
 fn post_changed(step: &mut Step<'_>, post: &str, change: PostChange) {
-    let Some(held) = step.case().posts.iter_mut().find(|p| p.id == post) else {
+    if step.case.post(post).is_none() {
+        return;
+    }
+    let was_hidden = step.case.hidden.contains(post);
+    let c = step.case();
+    let Some(held) = c.posts.iter_mut().find(|p| p.id == post) else {
         return;
     };
-    match change {
+    let (actor, what, details, notice) = match change {
         PostChange::Edited { text } if held.text != text => {
             let old = std::mem::replace(&mut held.text, text);
-            step.audit(CUSTOMER, "edited", Some(format!("{post}, was: {old}")));
-            step.notice(Notice::PostEdited {
+            let notice = Notice::PostEdited {
                 post: post.to_owned(),
-            });
+            };
+            (CUSTOMER, "edited", format!("{post}, was: {old}"), notice)
         }
         PostChange::Removed if !held.removed => {
             held.removed = true;
-            step.audit(CUSTOMER, "removed", Some(post.to_owned()));
-            step.notice(Notice::PostRemoved {
+            let notice = Notice::PostRemoved {
                 post: post.to_owned(),
-            });
+            };
+            (CUSTOMER, "removed", post.to_owned(), notice)
         }
-        _ => {}
-    }
+        PostChange::Hidden { hidden } if hidden != was_hidden => {
+            let verb = if hidden {
+                c.hidden.insert(post.to_owned());
+                "hidden on the network"
+            } else {
+                c.hidden.remove(post);
+                "shown on the network"
+            };
+            let notice = Notice::PostHidden {
+                post: post.to_owned(),
+                hidden,
+            };
+            (BOT, verb, post.to_owned(), notice)
+        }
+        _ => return,
+    };
+    step.audit(actor, what, Some(details));
+    step.notice(notice);
 }
 
 fn permitted(actor: &Actor, required: Permission) -> bool {
@@ -400,14 +423,21 @@ fn command_step(
         Command::Like { post } => post_action(step, actor, ActionKind::Like, post, ctx)?,
         Command::Unlike { post } => post_action(step, actor, ActionKind::Unlike, post, ctx)?,
         Command::Repost { post } => post_action(step, actor, ActionKind::Repost, post, ctx)?,
-        Command::Delete { draft } => delete(step, actor, draft, ctx)?,
+        Command::Hide { post } => post_action(step, actor, ActionKind::Hide, post, ctx)?,
+        Command::Unhide { post } => post_action(step, actor, ActionKind::Unhide, post, ctx)?,
+        // An id of one of the customer's posts asks to delete their comment; anything else
+        // names one of our drafts.
+        Command::Delete { target: Some(post) } if step.case.post(&post).is_some() => {
+            post_action(step, actor, ActionKind::Remove, Some(post), ctx)?;
+        }
+        Command::Delete { target } => delete(step, actor, target, ctx)?,
     }
     Ok(())
 }
 
-/// Like, unlike or repost a customer post: the one named, else the latest public post (for
-/// unlike, the latest liked one). The case's liked/reposted sets change only when the
-/// network confirms ([`Outcome::Acted`]).
+/// Like, unlike, repost, hide, unhide or remove a customer post: the one named, else the
+/// one [`default_target`] picks. The case's sets change only when the network confirms
+/// ([`Outcome::Acted`]).
 fn post_action(
     step: &mut Step<'_>,
     actor: &Actor,
@@ -419,48 +449,65 @@ fn post_action(
     let account = ctx.config.account(&case.account);
     let platform = rules_platform(account, case.platform);
     if !supports(platform, kind) {
-        return Err(Refusal::ActionUnsupported {
-            platform,
-            action: kind.key().to_owned(),
-        });
+        return Err(unsupported(platform, kind));
     }
     let target = match &post {
         Some(id) => case
             .post(id)
             .ok_or_else(|| Refusal::UnknownPost { post: id.clone() })?,
-        None => {
-            let liked = (kind == ActionKind::Unlike)
-                .then(|| case.posts.iter().rev().find(|p| case.liked.contains(&p.id)))
-                .flatten();
-            liked
-                .or_else(|| case.latest_post_of(false))
-                .ok_or(Refusal::NothingToLike { case: case.number })?
-        }
+        None => default_target(case, kind)?,
     };
     check_post_action(case, account, kind, target)?;
     let id = target.id.clone();
-    match kind {
-        ActionKind::Like if case.liked.contains(&id) => {
-            return Err(Refusal::AlreadyLiked { post: id });
-        }
-        ActionKind::Unlike if !case.liked.contains(&id) => {
-            return Err(Refusal::NotLiked { post: id });
-        }
+    let repeat = match kind {
+        ActionKind::Like if case.liked.contains(&id) => Some(Refusal::AlreadyLiked { post: id }),
+        ActionKind::Unlike if !case.liked.contains(&id) => Some(Refusal::NotLiked { post: id }),
         ActionKind::Repost if case.reposted.contains(&id) => {
-            return Err(Refusal::AlreadyReposted { post: id });
+            Some(Refusal::AlreadyReposted { post: id })
         }
-        _ => {}
-    }
-    let Some(action) = NetworkAction::on_post(kind, id.clone()) else {
-        // Delete targets a draft (see `delete`), never a customer post.
-        return Err(Refusal::UnknownDraft { draft: id });
+        ActionKind::Hide if case.hidden.contains(&id) => Some(Refusal::AlreadyHidden { post: id }),
+        ActionKind::Unhide if !case.hidden.contains(&id) => Some(Refusal::NotHidden { post: id }),
+        _ => None,
     };
-    step.audit(&actor.id, kind.key(), Some(format!("post {id}")));
+    if let Some(refusal) = repeat {
+        return Err(refusal);
+    }
+    let Some(action) = NetworkAction::on_post(kind, target.id.clone()) else {
+        // Delete targets a draft (see `delete`), never a customer post.
+        return Err(Refusal::UnknownDraft {
+            draft: target.id.clone(),
+        });
+    };
+    step.audit(&actor.id, kind.key(), Some(format!("post {}", target.id)));
     step.effect(Effect::Act {
         action,
         by: actor.id.clone(),
     });
     Ok(())
+}
+
+/// The customer post an action without an id is about: the latest one still on the network
+/// that fits — for unlike the latest liked, for hide the latest visible comment, for unhide
+/// the latest hidden one, else the latest public post (or comment).
+fn default_target(case: &Case, kind: ActionKind) -> Result<&CasePost, Refusal> {
+    let latest =
+        |fits: &dyn Fn(&CasePost) -> bool| case.posts.iter().rev().find(|p| !p.removed && fits(p));
+    let public = |p: &CasePost| !p.kind.is_direct();
+    let comment = |p: &CasePost| p.kind == PostKind::Comment;
+    let number = case.number;
+    match kind {
+        // With every comment hidden, the latest one: refused as already hidden.
+        ActionKind::Hide => latest(&|p| comment(p) && !case.hidden.contains(&p.id))
+            .or_else(|| latest(&comment))
+            .ok_or(Refusal::NothingToHide { case: number }),
+        ActionKind::Unhide => {
+            latest(&|p| case.hidden.contains(&p.id)).ok_or(Refusal::NothingHidden { case: number })
+        }
+        ActionKind::Unlike => latest(&|p| case.liked.contains(&p.id))
+            .or_else(|| latest(&public))
+            .ok_or(Refusal::NothingToLike { case: number }),
+        _ => latest(&public).ok_or(Refusal::NothingToLike { case: number }),
+    }
 }
 
 /// Delete our published reply: the draft named (`12.3`, or `3` for this case's third),
@@ -475,10 +522,7 @@ fn delete(
     let account = ctx.config.account(&case.account);
     let platform = rules_platform(account, case.platform);
     if !supports(platform, ActionKind::Delete) {
-        return Err(Refusal::ActionUnsupported {
-            platform,
-            action: ActionKind::Delete.key().to_owned(),
-        });
+        return Err(unsupported(platform, ActionKind::Delete));
     }
     let target = match draft {
         Some(id) => {
@@ -929,10 +973,8 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
 /// The audit's name for an action's target.
 fn describe(action: &NetworkAction) -> String {
     match action {
-        NetworkAction::Like { post }
-        | NetworkAction::Unlike { post }
-        | NetworkAction::Repost { post } => format!("post {post}"),
         NetworkAction::Delete { draft, id } => format!("draft {draft} ({id})"),
+        other => format!("post {}", other.target()),
     }
 }
 
@@ -942,6 +984,9 @@ fn already_done(case: &Case, action: &NetworkAction) -> bool {
         NetworkAction::Like { post } => case.liked.contains(post),
         NetworkAction::Unlike { post } => !case.liked.contains(post),
         NetworkAction::Repost { post } => case.reposted.contains(post),
+        NetworkAction::Hide { post } => case.hidden.contains(post),
+        NetworkAction::Unhide { post } => !case.hidden.contains(post),
+        NetworkAction::Remove { post } => case.post(post).is_some_and(|p| p.removed),
         NetworkAction::Delete { draft, .. } => {
             case.draft(draft).is_some_and(|d| d.deleted_at.is_some())
         }
@@ -951,10 +996,8 @@ fn already_done(case: &Case, action: &NetworkAction) -> bool {
 /// The network confirmed an action: the case records it (once).
 fn acted(step: &mut Step<'_>, action: NetworkAction, by: String) {
     let known = match &action {
-        NetworkAction::Like { post }
-        | NetworkAction::Unlike { post }
-        | NetworkAction::Repost { post } => step.case.post(post).is_some(),
         NetworkAction::Delete { draft, .. } => step.case.draft(draft).is_some(),
+        other => step.case.post(other.target()).is_some(),
     };
     if !known || already_done(&step.case, &action) {
         return;
@@ -973,6 +1016,20 @@ fn acted(step: &mut Step<'_>, action: NetworkAction, by: String) {
         NetworkAction::Repost { post } => {
             c.reposted.insert(post.clone());
             "reposted"
+        }
+        NetworkAction::Hide { post } => {
+            c.hidden.insert(post.clone());
+            "hid"
+        }
+        NetworkAction::Unhide { post } => {
+            c.hidden.remove(post);
+            "unhid"
+        }
+        NetworkAction::Remove { post } => {
+            if let Some(p) = c.posts.iter_mut().find(|p| p.id == *post) {
+                p.removed = true;
+            }
+            "deleted comment"
         }
         NetworkAction::Delete { draft, .. } => {
             if let Some(d) = c.draft_mut(draft) {

@@ -87,6 +87,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         drafts: Vec::new(),
         liked: BTreeSet::new(),
         reposted: BTreeSet::new(),
+        hidden: BTreeSet::new(),
         opened_at: ctx.now,
         updated_at: ctx.now,
         closed_at: None,

@@ -99,18 +99,27 @@ pub enum Command {
     Repost {
         post: Option<String>,
     },
-    /// Delete our published reply from the network: the draft named, else the latest one.
+    /// Delete from the network our published reply (the draft named, else the latest one),
+    /// or the customer's comment named by its id.
     Delete {
-        draft: Option<String>,
+        target: Option<String>,
+    },
+    /// Hide a customer comment from the public: the one named, else the latest visible one.
+    Hide {
+        post: Option<String>,
+    },
+    /// Show a hidden comment again: the one named, else the latest hidden one.
+    Unhide {
+        post: Option<String>,
     },
 }
 
 impl Command {
     /// Every command name, as in `commands/*.toml`.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 23] = [
         "claim", "unclaim", "assign", "reply", "dm", "note", "canned", "escalate", "offline",
         "close", "reopen", "recall", "retry", "tag", "snooze", "status", "help", "like", "unlike",
-        "repost", "delete",
+        "repost", "delete", "hide", "unhide",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -136,6 +145,8 @@ impl Command {
             Command::Unlike { .. } => "unlike",
             Command::Repost { .. } => "repost",
             Command::Delete { .. } => "delete",
+            Command::Hide { .. } => "hide",
+            Command::Unhide { .. } => "unhide",
         }
     }
 }
@@ -186,6 +197,8 @@ pub enum PostChange {
     Edited { text: String },
     /// It was removed (by its author or a moderator).
     Removed,
+    /// A moderator hid it from everyone but its author, or showed it again.
+    Hidden { hidden: bool },
 }
 
 /// What the dispatcher reports back after performing an effect.
@@ -224,7 +237,7 @@ pub enum Effect {
     ShowDraft { draft: String },
     /// Publish an approved draft to the network. Runs only while the draft is still approved.
     Publish { draft: String },
-    /// Like, unlike, repost or delete on the network, as `by` asked.
+    /// Like, unlike, repost, hide, unhide or delete on the network, as `by` asked.
     Act { action: NetworkAction, by: String },
 }
 
@@ -242,6 +255,11 @@ pub enum Notice {
     /// A customer post was removed from the network.
     PostRemoved {
         post: String,
+    },
+    /// A customer comment was hidden (or shown again) on the network, not through us.
+    PostHidden {
+        post: String,
+        hidden: bool,
     },
     Reopened {
         by: String,
@@ -477,5 +495,23 @@ pub enum Refusal {
     /// The case has no published reply left to delete.
     NothingToDelete {
         case: u64,
+    },
+    /// The case has no visible customer comment to hide.
+    NothingToHide {
+        case: u64,
+    },
+    /// None of the case's comments is hidden.
+    NothingHidden {
+        case: u64,
+    },
+    AlreadyHidden {
+        post: String,
+    },
+    NotHidden {
+        post: String,
+    },
+    /// The customer post is gone from the network: there is nothing to act on.
+    PostGone {
+        post: String,
     },
 }

@@ -392,24 +392,44 @@ pub enum ActionKind {
     Like,
     Unlike,
     Repost,
+    /// Delete our own published reply.
     Delete,
+    Hide,
+    Unhide,
+    /// Delete a customer's comment (on the brand's own post or media).
+    Remove,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 4] = [
+    pub const ALL: [ActionKind; 7] = [
         ActionKind::Like,
         ActionKind::Unlike,
         ActionKind::Repost,
         ActionKind::Delete,
+        ActionKind::Hide,
+        ActionKind::Unhide,
+        ActionKind::Remove,
     ];
 
-    /// The command and JSON spelling: `like`, `unlike`, `repost`, `delete`.
+    /// The JSON spelling: `like`, `unlike`, `repost`, `delete`, `hide`, `unhide`, `remove`.
     pub fn key(self) -> &'static str {
         match self {
             ActionKind::Like => "like",
             ActionKind::Unlike => "unlike",
             ActionKind::Repost => "repost",
             ActionKind::Delete => "delete",
+            ActionKind::Hide => "hide",
+            ActionKind::Unhide => "unhide",
+            ActionKind::Remove => "remove",
+        }
+    }
+
+    /// The command that asks for it: the key, except that `delete` also removes a customer
+    /// comment when given its id.
+    pub fn command(self) -> &'static str {
+        match self {
+            ActionKind::Remove => ActionKind::Delete.key(),
+            other => other.key(),
         }
     }
 
@@ -438,6 +458,17 @@ pub enum NetworkAction {
         draft: String,
         id: String,
     },
+    /// Hide a customer's comment from everyone but its author (and their friends).
+    Hide {
+        post: String,
+    },
+    Unhide {
+        post: String,
+    },
+    /// Delete a customer's comment for good.
+    Remove {
+        post: String,
+    },
 }
 
 impl NetworkAction {
@@ -447,31 +478,48 @@ impl NetworkAction {
             NetworkAction::Unlike { .. } => ActionKind::Unlike,
             NetworkAction::Repost { .. } => ActionKind::Repost,
             NetworkAction::Delete { .. } => ActionKind::Delete,
+            NetworkAction::Hide { .. } => ActionKind::Hide,
+            NetworkAction::Unhide { .. } => ActionKind::Unhide,
+            NetworkAction::Remove { .. } => ActionKind::Remove,
         }
     }
 
-    /// The like, unlike or repost of customer post `post`; `None` for a delete (of a draft).
+    /// The action `kind` on customer post `post`; `None` for a delete (of a draft).
     pub fn on_post(kind: ActionKind, post: String) -> Option<NetworkAction> {
         match kind {
             ActionKind::Like => Some(NetworkAction::Like { post }),
             ActionKind::Unlike => Some(NetworkAction::Unlike { post }),
             ActionKind::Repost => Some(NetworkAction::Repost { post }),
+            ActionKind::Hide => Some(NetworkAction::Hide { post }),
+            ActionKind::Unhide => Some(NetworkAction::Unhide { post }),
+            ActionKind::Remove => Some(NetworkAction::Remove { post }),
             ActionKind::Delete => None,
         }
     }
 
-    /// `like`, `unlike`, `repost` or `delete`.
+    /// The JSON spelling of its kind.
     pub fn key(&self) -> &'static str {
         self.kind().key()
+    }
+
+    /// The customer post it is about; `None` for a delete (of our draft).
+    pub fn post(&self) -> Option<&str> {
+        match self {
+            NetworkAction::Like { post }
+            | NetworkAction::Unlike { post }
+            | NetworkAction::Repost { post }
+            | NetworkAction::Hide { post }
+            | NetworkAction::Unhide { post }
+            | NetworkAction::Remove { post } => Some(post),
+            NetworkAction::Delete { .. } => None,
+        }
     }
 
     /// What the action is about: the customer post, or for a delete our draft.
     pub fn target(&self) -> &str {
         match self {
-            NetworkAction::Like { post }
-            | NetworkAction::Unlike { post }
-            | NetworkAction::Repost { post } => post,
             NetworkAction::Delete { draft, .. } => draft,
+            other => other.post().unwrap_or_default(),
         }
     }
 }
@@ -513,6 +561,9 @@ pub struct Case {
     /// Customer posts the account reposted (as the network confirmed).
     #[serde(default)]
     pub reposted: BTreeSet<String>,
+    /// Customer comments the account hid (as the network confirmed).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub hidden: BTreeSet<String>,
     pub opened_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,

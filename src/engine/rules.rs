@@ -232,16 +232,20 @@ pub fn check_public(
 }
 
 /// Whether the network lets the brand account do `action` at all (on public posts and
-/// public replies; see [`check_post_action`] and [`check_delete`] for direct messages).
+/// public replies; see [`check_post_action`] and [`check_delete`] for the targets).
 ///
-/// X, Mastodon and Bluesky like, unlike, repost and delete; Facebook pages like, unlike and
-/// delete their comment replies but cannot share; Instagram only deletes its comment
-/// replies; a webhook or the demo network as itself does none of it.
+/// X, Mastodon and Bluesky like, unlike, repost and delete our replies; Facebook pages like,
+/// unlike, hide, unhide and delete comments and delete their own replies but cannot share;
+/// Instagram hides, unhides and deletes comments and its own replies but can't like or share
+/// through the API; a webhook or the demo network as itself does none of it.
 pub fn supports(platform: Platform, action: ActionKind) -> bool {
+    use ActionKind::{Delete, Hide, Like, Remove, Repost, Unhide, Unlike};
     match platform {
-        Platform::X | Platform::Mastodon | Platform::Bluesky => true,
-        Platform::Facebook => action != ActionKind::Repost,
-        Platform::Instagram => action == ActionKind::Delete,
+        Platform::X | Platform::Mastodon | Platform::Bluesky => {
+            matches!(action, Like | Unlike | Repost | Delete)
+        }
+        Platform::Facebook => action != Repost,
+        Platform::Instagram => matches!(action, Delete | Hide | Unhide | Remove),
         Platform::Webhook | Platform::Demo => false,
     }
 }
@@ -254,15 +258,17 @@ pub fn can_delete(platform: Platform, kind: DraftKind) -> bool {
         && (kind == DraftKind::Public || platform == Platform::Mastodon)
 }
 
-fn unsupported(platform: Platform, action: ActionKind) -> Refusal {
+/// The refusal for an action the network can't do (at all, or on that target).
+pub fn unsupported(platform: Platform, action: ActionKind) -> Refusal {
     Refusal::ActionUnsupported {
         platform,
         action: action.key().to_owned(),
     }
 }
 
-/// Checks the network allows `action` (like, unlike, repost) on the customer post `target`:
-/// only public posts can be liked or reposted.
+/// Checks the network allows `action` on the customer post `target`: only public posts can be
+/// liked or reposted, only comments (on the brand's own posts and media) hidden or deleted,
+/// and nothing done to a post that is gone.
 pub fn check_post_action(
     case: &Case,
     account: Option<&AccountConfig>,
@@ -270,8 +276,19 @@ pub fn check_post_action(
     target: &CasePost,
 ) -> Result<(), Refusal> {
     let platform = rules_platform(account, case.platform);
-    if !supports(platform, action) || target.kind.is_direct() {
+    let fits = match action {
+        ActionKind::Hide | ActionKind::Unhide | ActionKind::Remove => {
+            target.kind == PostKind::Comment
+        }
+        _ => !target.kind.is_direct(),
+    };
+    if !supports(platform, action) || !fits {
         return Err(unsupported(platform, action));
+    }
+    if target.removed {
+        return Err(Refusal::PostGone {
+            post: target.id.clone(),
+        });
     }
     Ok(())
 }
@@ -305,18 +322,19 @@ mod tests {
 
     #[test]
     fn action_support_per_platform() {
-        use ActionKind::{Delete, Like, Repost, Unlike};
+        let (y, n) = (true, false);
+        // Like, Unlike, Repost, Delete, Hide, Unhide, Remove.
         let table = [
-            (Platform::X, [true, true, true, true]),
-            (Platform::Mastodon, [true, true, true, true]),
-            (Platform::Bluesky, [true, true, true, true]),
-            (Platform::Facebook, [true, true, false, true]),
-            (Platform::Instagram, [false, false, false, true]),
-            (Platform::Webhook, [false, false, false, false]),
-            (Platform::Demo, [false, false, false, false]),
+            (Platform::X, [y, y, y, y, n, n, n]),
+            (Platform::Mastodon, [y, y, y, y, n, n, n]),
+            (Platform::Bluesky, [y, y, y, y, n, n, n]),
+            (Platform::Facebook, [y, y, n, y, y, y, y]),
+            (Platform::Instagram, [n, n, n, y, y, y, y]),
+            (Platform::Webhook, [n; 7]),
+            (Platform::Demo, [n; 7]),
         ];
         for (platform, want) in table {
-            let got = [Like, Unlike, Repost, Delete].map(|a| supports(platform, a));
+            let got = ActionKind::ALL.map(|a| supports(platform, a));
             assert_eq!(got, want, "{platform}");
         }
         for platform in [

@@ -565,11 +565,12 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
     PrivateReplyUsed, UnknownCanned, NoPendingDraft, NoFailedDraft, DraftsPending, UnknownDraft,
     SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeOutOfRange, UnknownAccount, NothingToAnswer,
     ActionUnsupported, UnknownPost, NothingToLike, AlreadyLiked, NotLiked, AlreadyReposted,
-    NotPublished, AlreadyDeleted, NothingToDelete,
+    NotPublished, AlreadyDeleted, NothingToDelete, NothingToHide, NothingHidden, AlreadyHidden,
+    NotHidden, PostGone,
 );
 
 variant_names!(notice_name, ALL_NOTICES, Notice:
-    CustomerPost, PostEdited, PostRemoved, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
+    CustomerPost, PostEdited, PostRemoved, PostHidden, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
     Withdrawn, Recalled, Published, PublishFailed, PublishDelayed, MovedOffline, Closed, Tagged, Snoozed,
     SnoozeOver, SlaBreached, LoopSkipped, Acted, ActFailed,
 );

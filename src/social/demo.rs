@@ -291,13 +291,11 @@ impl DemoPublisher {
     /// our reply answered (as this journal recorded its publication).
     fn acted_on(&self, request: &ActRequest) -> Option<String> {
         match &request.action {
-            NetworkAction::Like { post }
-            | NetworkAction::Unlike { post }
-            | NetworkAction::Repost { post } => Some(post.clone()),
             NetworkAction::Delete { draft, .. } => self
                 .journal
                 .get(&format!("{}/{draft}", request.account))
                 .and_then(|v| v["in_reply_to"].as_str().map(str::to_owned)),
+            other => other.post().map(str::to_owned),
         }
     }
 }

@@ -16,7 +16,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{Author, Case, DraftKind, NetworkAction, PostKind};
+use crate::engine::{Author, Case, DraftKind, NetworkAction, Platform, PostKind};
+
+/// The failure of an action `platform` doesn't offer. The engine refuses these before they
+/// are queued; this covers a queue written before the account's network changed.
+pub fn unsupported(action: &NetworkAction, platform: Platform) -> DeliveryError {
+    DeliveryError::permanent(crate::text::unsupported_action(action.kind(), platform))
+}
 
 /// What a publisher needs to send one draft.
 #[derive(Debug, Clone, PartialEq, Eq)]

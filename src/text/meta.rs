@@ -54,9 +54,3 @@ pub fn unreachable(detail: &str) -> String {
 pub fn bad_response(detail: &str) -> String {
     format!("Meta's answer could not be read ({detail}).")
 }
-
-/// An action the network does not offer (the engine refuses these first; this covers a
-/// queue written by an older build).
-pub fn unsupported(action: crate::engine::ActionKind, network: &str) -> String {
-    format!("{network} has no `{}` for the account.", action.key())
-}

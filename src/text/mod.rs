@@ -253,6 +253,19 @@ pub fn notice_on(
             ),
             None => format!("@{} edited {post}.", case.author.handle),
         },
+        Notice::PostHidden { post, hidden: true } => format!(
+            "@{}'s comment {post} was hidden on {}, outside carebridge: only they and their friends see it now.",
+            case.author.handle,
+            platform_name(case.platform)
+        ),
+        Notice::PostHidden {
+            post,
+            hidden: false,
+        } => format!(
+            "@{}'s comment {post} was shown again on {}, outside carebridge.",
+            case.author.handle,
+            platform_name(case.platform)
+        ),
         Notice::PostRemoved { post } => format!(
             "@{}'s {post} was removed from {}; there is nothing there to answer any more.",
             case.author.handle,
@@ -384,23 +397,32 @@ pub fn notice_on(
                 NetworkAction::Repost { .. } => {
                     format!("🔁 Reposted {target} on {network} (by {by}).")
                 }
-                NetworkAction::Delete { .. } => {
+                NetworkAction::Hide { .. } => format!(
+                    "🙈 Hid {target} on {network} (by {by}): only its author and their friends still see it."
+                ),
+                NetworkAction::Unhide { .. } => {
+                    format!("👀 Showed {target} again on {network} (by {by}).")
+                }
+                NetworkAction::Delete { .. } | NetworkAction::Remove { .. } => {
                     format!("🗑️ Deleted {target} from {network} (by {by}).")
                 }
             }
         }
         Notice::ActFailed { action, by, reason } => {
             let target = action_target(case, action);
-            let (verb, place) = match action.kind() {
+            let kind = action.kind();
+            let (verb, place) = match kind {
                 ActionKind::Like => ("like", "on"),
                 ActionKind::Unlike => ("take back our like of", "on"),
                 ActionKind::Repost => ("repost", "on"),
-                ActionKind::Delete => ("delete", "from"),
+                ActionKind::Hide => ("hide", "on"),
+                ActionKind::Unhide => ("show again", "on"),
+                ActionKind::Delete | ActionKind::Remove => ("delete", "from"),
             };
             format!(
                 "{}: couldn't {verb} {target} {place} {network}: {reason}. `{} {}` tries again.",
                 who(by, mention),
-                action.key(),
+                kind.command(),
                 action.target()
             )
         }
@@ -418,43 +440,50 @@ pub fn notice_on(
 }
 
 /// What an action was about, as a notice names it: "the customer's post" (their latest
-/// public one), "the customer's post 123" (another), "our reply 12.3".
+/// public one), "the customer's post 123" (another), "the customer's comment" (for a hide or
+/// a deletion), "our reply 12.3".
 fn action_target(case: &Case, action: &NetworkAction) -> String {
-    match action {
-        NetworkAction::Like { post }
-        | NetworkAction::Unlike { post }
-        | NetworkAction::Repost { post } => {
-            if case.latest_post_of(false).is_some_and(|p| p.id == *post) {
-                "the customer's post".to_owned()
-            } else {
-                format!("the customer's post {post}")
-            }
-        }
-        NetworkAction::Delete { draft, .. } => match case.draft(draft).map(|d| d.kind) {
+    if let NetworkAction::Delete { draft, .. } = action {
+        return match case.draft(draft).map(|d| d.kind) {
             Some(DraftKind::Direct) => format!("our direct message {draft}"),
             _ => format!("our reply {draft}"),
-        },
+        };
+    }
+    let post = action.target();
+    let noun = match action.kind() {
+        ActionKind::Hide | ActionKind::Unhide | ActionKind::Remove => "comment",
+        _ => "post",
+    };
+    if case.latest_post_of(false).is_some_and(|p| p.id == post) {
+        format!("the customer's {noun}")
+    } else {
+        format!("the customer's {noun} {post}")
     }
 }
 
-/// What to do instead when a network can't do `action`: at all, or (where it can) not on a
-/// direct message.
+/// What to do instead when a network can't do `action`: at all, or (where it can) not on
+/// that target.
 fn action_unsupported(platform: Platform, action: &str) -> String {
     let name = platform_name(platform);
     let Some(kind) = ActionKind::from_key(action) else {
         return format!("{name} can't `{action}` from here.");
     };
-    // Where the network does this at all, the refusal is about the target: a direct message.
-    let on_direct = rules::supports(platform, kind);
-    match (kind, on_direct) {
+    let command = kind.command();
+    // Where the network does this at all, the refusal is about the target: a direct message,
+    // or (for hiding and deleting) anything but a comment on the account's own content.
+    let on_target = rules::supports(platform, kind);
+    match (kind, on_target) {
         (ActionKind::Like | ActionKind::Unlike, true) => format!(
-            "{name} can't like a direct message, only public posts; name a public post of the case (`{action} <post>`), or answer with `reply`."
+            "{name} can't like a direct message, only public posts; name a public post of the case (`{command} <post>`), or answer with `reply`."
         ),
         (ActionKind::Repost, true) => format!(
             "{name} can't repost a direct message, only public posts; name a public post of the case (`repost <post>`)."
         ),
         (ActionKind::Delete, true) => format!(
             "{name} can't take back a direct message once it is sent: the customer keeps it. Send a correction with `dm`."
+        ),
+        (ActionKind::Hide | ActionKind::Unhide | ActionKind::Remove, true) => format!(
+            "{name} only lets the account `{command}` comments on its own posts, not mentions or direct messages; name a comment of the case (`{command} <post>`)."
         ),
         (ActionKind::Like | ActionKind::Unlike, false) => format!(
             "{name} doesn't let the account like posts from here; answer with `reply` instead."
@@ -465,7 +494,19 @@ fn action_unsupported(platform: Platform, action: &str) -> String {
         (ActionKind::Delete, false) => format!(
             "{name} doesn't let us delete a published reply from here; post a correction with `reply`, or remove it in the {name} app."
         ),
+        (ActionKind::Hide | ActionKind::Unhide | ActionKind::Remove, false) => format!(
+            "{name} doesn't let the account hide or delete other people's posts; answer with `reply`, or report the post in the {name} app."
+        ),
     }
+}
+
+/// The failure of an action a network doesn't offer, as the thread reads it.
+pub fn unsupported_action(action: ActionKind, platform: Platform) -> String {
+    format!(
+        "{} has no `{}` for the account.",
+        platform_name(platform),
+        action.command()
+    )
 }
 
 /// An answer for one person (not the thread).
@@ -640,6 +681,21 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
         Refusal::NothingToDelete { case } => {
             format!("#{case} has no published reply left to delete.")
         }
+        Refusal::NothingToHide { case } => format!(
+            "#{case} has no visible customer comment to hide; only comments on the account's own posts can be hidden."
+        ),
+        Refusal::NothingHidden { case } => {
+            format!("None of #{case}'s comments is hidden, so there is nothing to show again.")
+        }
+        Refusal::AlreadyHidden { post } => {
+            format!("The customer's comment {post} is already hidden; `unhide {post}` shows it again.")
+        }
+        Refusal::NotHidden { post } => {
+            format!("The customer's comment {post} isn't hidden; `hide {post}` hides it.")
+        }
+        Refusal::PostGone { post } => format!(
+            "The customer's post {post} was removed from the network, so there is nothing left to act on."
+        ),
     }
 }
 

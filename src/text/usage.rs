@@ -274,9 +274,11 @@ Answering the customer:
 `retry` — Publish again a draft that failed to send
 
 On the network:
-`delete [draft]` — Delete our published reply from the network: the latest, or the draft named
+`delete [id]` — Delete our published reply (the latest, or the draft named), or a customer comment named by its id
+`hide [post]` — Hide the customer's latest comment, or the one named, from everyone but its author
 `like [post]` — Like the customer's latest public post, or the one named, on its network
 `repost [post]` — Repost (retweet, boost) the customer's latest public post, or the one named
+`unhide [post]` — Show a hidden comment again: the one named, or the latest one we hid
 `unlike [post]` — Take back a like: of the post named, or of the latest post we liked
 
 Closing:

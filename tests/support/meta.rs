@@ -628,6 +628,14 @@ impl FakeGraph {
         self.add_comment(account, comment, (from, ""), "", at_secs, None);
     }
 
+    /// The author deleted `comment` on the network: Graph calls on it now find no object.
+    pub fn delete_comment(&self, comment: &str) {
+        if let Some(c) = self.shared.lock().comment_mut(comment) {
+            c.deleted = true;
+        }
+        self.shared.state.notify();
+    }
+
     fn add_comment(
         &self,
         account: &str,

@@ -1,4 +1,5 @@
-//! Table rows for the network actions besides publishing — like, unlike, repost, delete —
+//! Table rows for the network actions besides publishing — like, unlike, repost, delete,
+//! hide, unhide and deleting a customer's comment —
 //! on every network, with every refusal and both outcomes (repeated ones included); and the
 //! stored shapes they add (old cases without them still load).
 
@@ -36,11 +37,29 @@ fn repost(actor: Actor, post: Option<&str>) -> Input {
     )
 }
 
-fn delete(actor: Actor, draft: Option<&str>) -> Input {
+fn delete(actor: Actor, target: Option<&str>) -> Input {
     cmd(
         actor,
         C::Delete {
-            draft: draft.map(str::to_owned),
+            target: target.map(str::to_owned),
+        },
+    )
+}
+
+fn hide(actor: Actor, post: Option<&str>) -> Input {
+    cmd(
+        actor,
+        C::Hide {
+            post: post.map(str::to_owned),
+        },
+    )
+}
+
+fn unhide(actor: Actor, post: Option<&str>) -> Input {
+    cmd(
+        actor,
+        C::Unhide {
+            post: post.map(str::to_owned),
         },
     )
 }
@@ -55,6 +74,18 @@ fn unliking(post: &str) -> NetworkAction {
 
 fn reposting(post: &str) -> NetworkAction {
     NetworkAction::Repost { post: s(post) }
+}
+
+fn hiding(post: &str) -> NetworkAction {
+    NetworkAction::Hide { post: s(post) }
+}
+
+fn unhiding(post: &str) -> NetworkAction {
+    NetworkAction::Unhide { post: s(post) }
+}
+
+fn removing(post: &str) -> NetworkAction {
+    NetworkAction::Remove { post: s(post) }
 }
 
 /// Deleting a draft published by the fixtures (as `net-<draft>`).
@@ -91,20 +122,18 @@ fn unsupported(platform: Platform, action: &str) -> Refusal {
 /// A row where `input` is accepted and queues exactly `action` for `by`, with one audit line
 /// and nothing else changed (the network is the truth: the case changes on its outcome).
 fn queues(name: &str, f: Fixture, input: Input, action: NetworkAction, by: &str) -> Row {
-    let audit = match action.kind() {
-        ActionKind::Like => "like",
-        ActionKind::Unlike => "unlike",
-        ActionKind::Repost => "repost",
-        ActionKind::Delete => "delete",
-    };
+    let audit = action.key();
     Row::new(name, f, input)
         .effects(vec![act(action, by)])
         .audit(&[audit])
         .check(|before, t| {
             eq("liked", &t.case.liked, &before.liked)?;
             eq("reposted", &t.case.reposted, &before.reposted)?;
+            eq("hidden", &t.case.hidden, &before.hidden)?;
             let deleted = |c: &Case| c.drafts.iter().map(|d| d.deleted_at).collect::<Vec<_>>();
-            eq("deletions", deleted(&t.case), deleted(before))
+            eq("deletions", deleted(&t.case), deleted(before))?;
+            let removed = |c: &Case| c.posts.iter().map(|p| p.removed).collect::<Vec<_>>();
+            eq("removals", removed(&t.case), removed(before))
         })
 }
 
@@ -130,6 +159,8 @@ pub(super) fn rows() -> Vec<Row> {
     let mut rows = likes();
     rows.extend(reposts());
     rows.extend(deletions());
+    rows.extend(hides());
+    rows.extend(removals());
     rows.extend(outcomes());
     rows
 }
@@ -533,6 +564,209 @@ fn deletions() -> Vec<Row> {
     ]
 }
 
+/// The customer's comment `p1` removed from the network (the webhook said so).
+fn gone(f: Fixture) -> Fixture {
+    f.then(Input::PostChanged {
+        post: s("p1"),
+        change: PostChange::Removed,
+    })
+}
+
+fn hides() -> Vec<Row> {
+    use Fixture as F;
+    let fb = || F::on("fb", Comment);
+    let hidden = || done(fb(), hiding("p1"));
+    vec![
+        queues(
+            "hide: the customer's latest comment on Facebook",
+            fb(),
+            hide(ana(), None),
+            hiding("p1"),
+            "ana",
+        ),
+        queues(
+            "hide: an Instagram comment",
+            F::on("ig", Comment),
+            hide(bo(), None),
+            hiding("p1"),
+            "bo",
+        ),
+        queues(
+            "hide: by default the latest comment not yet hidden",
+            second_post(hidden(), "fb"),
+            hide(ana(), None),
+            hiding("p2"),
+            "ana",
+        ),
+        queues(
+            "hide: by default skips a hidden latest comment for an earlier one",
+            done(second_post(fb(), "fb"), hiding("p2")),
+            hide(ana(), None),
+            hiding("p1"),
+            "ana",
+        ),
+        queues(
+            "hide: an earlier comment named by its id",
+            second_post(fb(), "fb"),
+            hide(ana(), Some("p1")),
+            hiding("p1"),
+            "ana",
+        ),
+        queues(
+            "hide: allowed on a closed case (abuse after closing)",
+            F::closed().edit(|c| {
+                c.platform = Platform::Facebook;
+                c.account = s("fb");
+                c.posts[0].kind = Comment;
+            }),
+            hide(ana(), None),
+            hiding("p1"),
+            "ana",
+        ),
+        Row::new("hide: already hidden", hidden(), hide(bo(), Some("p1")))
+            .refused(Refusal::AlreadyHidden { post: s("p1") }),
+        Row::new(
+            "hide: every comment already hidden",
+            hidden(),
+            hide(bo(), None),
+        )
+        .refused(Refusal::AlreadyHidden { post: s("p1") }),
+        Row::new(
+            "hide: a Messenger case has no comment",
+            F::on("fb", Dm),
+            hide(ana(), None),
+        )
+        .refused(Refusal::NothingToHide { case: NUMBER }),
+        Row::new(
+            "hide: a direct message named by its id",
+            F::on("fb", Dm),
+            hide(ana(), Some("p1")),
+        )
+        .refused(unsupported(Platform::Facebook, "hide")),
+        Row::new(
+            "hide: an Instagram mention is on someone else's media",
+            F::on("ig", Mention),
+            hide(ana(), Some("p1")),
+        )
+        .refused(unsupported(Platform::Instagram, "hide")),
+        Row::new("hide: X can't", F::new_case(), hide(ana(), None))
+            .refused(unsupported(Platform::X, "hide")),
+        Row::new(
+            "hide: nor can Mastodon",
+            F::on("masto", Mention),
+            hide(ana(), None),
+        )
+        .refused(unsupported(Platform::Mastodon, "hide")),
+        Row::new("hide: an unknown comment", fb(), hide(ana(), Some("p9")))
+            .refused(Refusal::UnknownPost { post: s("p9") }),
+        Row::new(
+            "hide: a removed comment",
+            gone(fb()),
+            hide(ana(), Some("p1")),
+        )
+        .refused(Refusal::PostGone { post: s("p1") }),
+        Row::new(
+            "hide: by default nothing left when the comment is gone",
+            gone(fb()),
+            hide(ana(), None),
+        )
+        .refused(Refusal::NothingToHide { case: NUMBER }),
+        Row::new("hide: by an outsider", fb(), hide(olga(), None)).refused(Refusal::NotAllowed {
+            command: s("hide"),
+            needs: Permission::Agent,
+        }),
+        // unhide
+        queues(
+            "unhide: shows our hidden comment again",
+            hidden(),
+            unhide(ana(), None),
+            unhiding("p1"),
+            "ana",
+        ),
+        queues(
+            "unhide: by default the latest hidden comment, not the latest comment",
+            second_post(hidden(), "fb"),
+            unhide(bo(), None),
+            unhiding("p1"),
+            "bo",
+        ),
+        Row::new("unhide: nothing is hidden", fb(), unhide(ana(), None))
+            .refused(Refusal::NothingHidden { case: NUMBER }),
+        Row::new(
+            "unhide: the comment named isn't hidden",
+            second_post(hidden(), "fb"),
+            unhide(ana(), Some("p2")),
+        )
+        .refused(Refusal::NotHidden { post: s("p2") }),
+        Row::new("unhide: X can't", F::new_case(), unhide(ana(), None))
+            .refused(unsupported(Platform::X, "unhide")),
+    ]
+}
+
+fn removals() -> Vec<Row> {
+    use Fixture as F;
+    let fb = || F::on("fb", Comment);
+    vec![
+        queues(
+            "delete <comment>: the customer's Facebook comment named by its id",
+            fb(),
+            delete(ana(), Some("p1")),
+            removing("p1"),
+            "ana",
+        ),
+        queues(
+            "delete <comment>: an Instagram comment",
+            F::on("ig", Comment),
+            delete(bo(), Some("p1")),
+            removing("p1"),
+            "bo",
+        ),
+        queues(
+            "delete <comment>: a hidden comment can be deleted too",
+            done(fb(), hiding("p1")),
+            delete(ana(), Some("p1")),
+            removing("p1"),
+            "ana",
+        ),
+        queues(
+            "delete without an id is our reply, never the customer's comment",
+            fb().then(reply(ana(), "Sorry, Carol"))
+                .then(approve(lee(), "7.1"))
+                .then(published("7.1")),
+            delete(ana(), None),
+            deleting("7.1"),
+            "ana",
+        ),
+        Row::new(
+            "delete <comment>: already removed",
+            gone(fb()),
+            delete(ana(), Some("p1")),
+        )
+        .refused(Refusal::PostGone { post: s("p1") }),
+        Row::new(
+            "delete <comment>: a Messenger message can't be",
+            F::on("fb", Dm),
+            delete(ana(), Some("p1")),
+        )
+        .refused(unsupported(Platform::Facebook, "remove")),
+        Row::new(
+            "delete <post>: X doesn't let the account delete other people's posts",
+            F::new_case(),
+            delete(ana(), Some("p1")),
+        )
+        .refused(unsupported(Platform::X, "remove")),
+        Row::new(
+            "delete <comment>: by an outsider",
+            fb(),
+            delete(olga(), Some("p1")),
+        )
+        .refused(Refusal::NotAllowed {
+            command: s("delete"),
+            needs: Permission::Agent,
+        }),
+    ]
+}
+
 fn outcomes() -> Vec<Row> {
     use Fixture as F;
     let liked = || done(F::new_case(), liking("p1"));
@@ -631,6 +865,69 @@ fn outcomes() -> Vec<Row> {
         )
         .noop(),
         Row::new(
+            "acted hide: the comment is hidden, the thread told",
+            F::on("fb", Comment),
+            acted(hiding("p1"), "ana"),
+        )
+        .effects(vec![thread(Notice::Acted {
+            action: hiding("p1"),
+            by: s("ana"),
+        })])
+        .audit(&["hid"])
+        .check(|_, t| eq("hidden", t.case.hidden.clone(), [s("p1")].into())),
+        Row::new(
+            "acted hide twice: the second report changes nothing",
+            done(F::on("fb", Comment), hiding("p1")),
+            acted(hiding("p1"), "bo"),
+        )
+        .noop(),
+        Row::new(
+            "acted unhide: the comment shows again",
+            done(F::on("ig", Comment), hiding("p1")),
+            acted(unhiding("p1"), "ana"),
+        )
+        .effects(vec![thread(Notice::Acted {
+            action: unhiding("p1"),
+            by: s("ana"),
+        })])
+        .audit(&["unhid"])
+        .check(|_, t| eq("hidden", t.case.hidden.is_empty(), true)),
+        Row::new(
+            "acted remove: the comment is marked removed and stays in the case",
+            F::on("fb", Comment),
+            acted(removing("p1"), "bo"),
+        )
+        .effects(vec![thread(Notice::Acted {
+            action: removing("p1"),
+            by: s("bo"),
+        })])
+        .audit(&["deleted comment"])
+        .check(|_, t| {
+            let p = t.case.post("p1").ok_or("no post")?;
+            eq("removed", p.removed, true)
+        }),
+        Row::new(
+            "acted remove after the webhook already said it is gone changes nothing",
+            gone(F::on("fb", Comment)),
+            acted(removing("p1"), "bo"),
+        )
+        .noop(),
+        Row::new(
+            "the webhook's removal after our deletion changes nothing",
+            done(F::on("fb", Comment), removing("p1")),
+            Input::PostChanged {
+                post: s("p1"),
+                change: PostChange::Removed,
+            },
+        )
+        .noop(),
+        Row::new(
+            "act failed for a hide already done changes nothing",
+            done(F::on("fb", Comment), hiding("p1")),
+            act_failed(hiding("p1"), "ana", "timeout"),
+        )
+        .noop(),
+        Row::new(
             "act failed: the asker is told why, nothing changes",
             F::new_case(),
             act_failed(liking("p1"), "ana", "rate limited"),
@@ -684,6 +981,8 @@ fn a_case_stored_before_network_actions_still_loads() {
     let case = Fixture::waiting().case;
     let mut json = serde_json::to_value(&case).unwrap();
     let object = json.as_object_mut().unwrap();
+    // A case with nothing hidden doesn't store the set.
+    assert!(object.get("hidden").is_none());
     assert!(object.remove("liked").is_some());
     assert!(object.remove("reposted").is_some());
     // A draft that was never deleted stores no deletion fields at all.
@@ -699,6 +998,15 @@ fn actions_round_trip_through_the_outbox_and_store() {
     let case = done(done(Fixture::waiting(), liking("p1")), deleting("7.1")).case;
     let json = serde_json::to_value(&case).unwrap();
     assert_eq!(json["liked"], serde_json::json!(["p1"]));
+    let fb = done(
+        done(Fixture::on("fb", Comment), hiding("p1")),
+        removing("p1"),
+    )
+    .case;
+    let stored = serde_json::to_value(&fb).unwrap();
+    assert_eq!(stored["hidden"], serde_json::json!(["p1"]));
+    assert_eq!(stored["posts"][0]["removed"], true);
+    assert_eq!(serde_json::from_value::<Case>(stored).unwrap(), fb);
     assert_eq!(json["drafts"][0]["deleted_by"], "ana");
     assert_eq!(serde_json::from_value::<Case>(json).unwrap(), case);
 
@@ -726,11 +1034,19 @@ fn actions_round_trip_through_the_outbox_and_store() {
 fn action_keys_name_the_commands() {
     for kind in ActionKind::ALL {
         assert_eq!(ActionKind::from_key(kind.key()), Some(kind));
-        assert!(Command::NAMES.contains(&kind.key()), "{}", kind.key());
+        assert!(Command::NAMES.contains(&kind.command()), "{}", kind.key());
     }
     assert_eq!(liking("p1").key(), "like");
+    assert_eq!(removing("p1").key(), "remove");
+    assert_eq!(ActionKind::Remove.command(), "delete");
     assert_eq!(deleting("7.1").target(), "7.1");
+    assert_eq!(deleting("7.1").post(), None);
+    assert_eq!(hiding("p1").post(), Some("p1"));
     assert_eq!(NetworkAction::on_post(ActionKind::Delete, s("p1")), None);
+    assert_eq!(
+        NetworkAction::on_post(ActionKind::Remove, s("p1")),
+        Some(removing("p1"))
+    );
 }
 
 #[test]
@@ -801,5 +1117,41 @@ fn texts_say_what_happened_and_what_to_do_instead() {
         "X can't take back a direct message once it is sent: the customer keeps it. Send a correction with `dm`."
     );
     assert!(say(unsupported(Platform::Facebook, "repost")).starts_with("Facebook doesn't let"));
+    assert_eq!(
+        say(unsupported(Platform::Instagram, "hide")),
+        "Instagram only lets the account `hide` comments on its own posts, not mentions or direct messages; name a comment of the case (`hide <post>`)."
+    );
+    assert_eq!(
+        say(unsupported(Platform::X, "remove")),
+        "X doesn't let the account hide or delete other people's posts; answer with `reply`, or report the post in the X app."
+    );
+    let fb = Fixture::on("fb", Comment).case;
+    let on_fb = |n: Notice| notice_on(&fb, &n, Some(Platform::Facebook), &at);
+    assert_eq!(
+        on_fb(Notice::Acted {
+            action: hiding("p1"),
+            by: s("ana"),
+        }),
+        "🙈 Hid the customer's comment on Facebook (by @ana): only its author and their friends still see it."
+    );
+    assert_eq!(
+        on_fb(Notice::Acted {
+            action: removing("p1"),
+            by: s("ana"),
+        }),
+        "🗑️ Deleted the customer's comment from Facebook (by @ana)."
+    );
+    assert_eq!(
+        on_fb(Notice::ActFailed {
+            action: removing("p1"),
+            by: s("ana"),
+            reason: s("HTTP 500"),
+        }),
+        "@ana: couldn't delete the customer's comment from Facebook: HTTP 500. `delete p1` tries again."
+    );
+    assert_eq!(
+        say(Refusal::AlreadyHidden { post: s("p1") }),
+        "The customer's comment p1 is already hidden; `unhide p1` shows it again."
+    );
     assert!(say(unsupported(Platform::Webhook, "delete")).starts_with("Webhook doesn't let"));
 }

@@ -115,7 +115,7 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Number of command choices (replies are weighted up).
-const COMMANDS: usize = 25;
+const COMMANDS: usize = 27;
 
 fn command(index: usize, arg: usize) -> Command {
     let text = || TEXTS[arg % TEXTS.len()].to_owned();
@@ -164,9 +164,15 @@ fn command(index: usize, arg: usize) -> Command {
         21 => Command::Like { post: post() },
         22 => Command::Unlike { post: post() },
         23 => Command::Repost { post: post() },
+        24 => Command::Hide { post: post() },
+        25 => Command::Unhide { post: post() },
         _ => Command::Delete {
-            // A draft by its number in the case (`0` is unknown), or the default target.
-            draft: (!arg.is_multiple_of(3)).then(|| format!("{}", arg % 4)),
+            // A customer's comment, a draft by its number in the case (`0` is unknown), or
+            // the default target.
+            target: match arg % 5 {
+                0 => post(),
+                _ => (!arg.is_multiple_of(3)).then(|| format!("{}", arg % 4)),
+            },
         },
     }
 }
@@ -643,17 +649,21 @@ impl World {
                 || format!("published draft {} changed: {a:?}", b.id),
             );
         }
-        // The network is the truth: only its confirmation changes likes, reposts, deletions.
+        // The network is the truth: only its confirmation changes likes, reposts, hidden
+        // comments and deletions (ours, or of a customer's comment).
         let confirmed = matches!(input, Some(Input::Outcome(Outcome::Acted { .. })));
         let deletions = |c: &Case| -> Vec<Option<DateTime<Utc>>> {
             c.drafts.iter().map(|d| d.deleted_at).collect()
         };
+        let removals = |c: &Case| -> Vec<bool> { c.posts.iter().map(|p| p.removed).collect() };
         if !confirmed {
             self.ensure(
                 after.liked == before.liked
                     && after.reposted == before.reposted
-                    && deletions(after).get(..before.drafts.len()) == Some(&deletions(before)[..]),
-                || format!("{input:?} changed likes, reposts or deletions"),
+                    && after.hidden == before.hidden
+                    && deletions(after).get(..before.drafts.len()) == Some(&deletions(before)[..])
+                    && removals(after).get(..before.posts.len()) == Some(&removals(before)[..]),
+                || format!("{input:?} changed likes, reposts, hidden comments or deletions"),
             );
         }
         // A repost and a deletion are never undone.
@@ -666,6 +676,8 @@ impl World {
                 Command::Like { .. }
                 | Command::Unlike { .. }
                 | Command::Repost { .. }
+                | Command::Hide { .. }
+                | Command::Unhide { .. }
                 | Command::Delete { .. },
             ..
         }) = input

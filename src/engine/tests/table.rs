@@ -1687,6 +1687,11 @@ fn post_changes() -> Vec<Row> {
         post: s(post),
         change: PostChange::Removed,
     };
+    let hidden = |hidden: bool| Input::PostChanged {
+        post: s("p1"),
+        change: PostChange::Hidden { hidden },
+    };
+    let fb = || F::on("fb", PostKind::Comment);
     vec![
         Row::new(
             "post changed: an edit replaces the text, the old one kept in the audit",
@@ -1726,6 +1731,43 @@ fn post_changes() -> Vec<Row> {
             "post changed: a post the case does not hold",
             F::open(),
             removed("elsewhere"),
+        )
+        .noop(),
+        Row::new(
+            "post changed: a comment hidden by a moderator on the network",
+            fb(),
+            hidden(true),
+        )
+        .effects(vec![thread(Notice::PostHidden {
+            post: s("p1"),
+            hidden: true,
+        })])
+        .audit(&["hidden on the network"])
+        .check(|_, t| eq("hidden", t.case.hidden.clone(), [s("p1")].into())),
+        Row::new(
+            "post changed: the network's report of a hide we did",
+            fb().then(Input::Outcome(Outcome::Acted {
+                action: NetworkAction::Hide { post: s("p1") },
+                by: s("ana"),
+            })),
+            hidden(true),
+        )
+        .noop(),
+        Row::new(
+            "post changed: a hidden comment shown again on the network",
+            fb().then(hidden(true)),
+            hidden(false),
+        )
+        .effects(vec![thread(Notice::PostHidden {
+            post: s("p1"),
+            hidden: false,
+        })])
+        .audit(&["shown on the network"])
+        .check(|_, t| eq("hidden", t.case.hidden.is_empty(), true)),
+        Row::new(
+            "post changed: shown again when it was never hidden",
+            fb(),
+            hidden(false),
         )
         .noop(),
     ]
@@ -1933,7 +1975,11 @@ fn table_covers_every_kind_of_input_and_outcome() {
                 change: PostChange::Removed,
                 ..
             } => "post removed",
+            Input::PostChanged {
+                change: PostChange::Hidden { .. },
+                ..
+            } => "post hidden",
         });
     }
-    assert_eq!(seen.len(), 14, "{seen:?}");
+    assert_eq!(seen.len(), 15, "{seen:?}");
 }

@@ -285,7 +285,19 @@ impl Graph {
             .map(|_| ())
     }
 
-    /// Deletes one of our objects (a reply).
+    /// Hides a comment from everyone but its author (and their friends), or shows it again:
+    /// Facebook names the field `is_hidden`, Instagram `hide`.
+    pub async fn hide(&self, comment: &str, hidden: bool) -> Result<(), Failure> {
+        let field = match self.platform {
+            Platform::Instagram => "hide",
+            _ => "is_hidden",
+        };
+        self.call(Method::POST, comment, Some(json!({ field: hidden })), &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// Deletes an object: one of our replies, or a comment on the account's own content.
     pub async fn delete(&self, object: &str) -> Result<(), Failure> {
         self.call(Method::DELETE, object, None, &[])
             .await

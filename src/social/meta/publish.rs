@@ -19,8 +19,8 @@ use serde_json::json;
 use super::client::{Failure, Graph, Messaging};
 use super::wire::{self, Meaning};
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{ActionKind, DraftKind, NetworkAction, PostKind};
-use crate::social::{ActRequest, PublishRequest, Publisher};
+use crate::engine::{DraftKind, NetworkAction, PostKind};
+use crate::social::{self, ActRequest, PublishRequest, Publisher};
 use crate::text;
 
 /// Clocks differ: an earlier publication may carry a time slightly before the approval.
@@ -194,20 +194,22 @@ impl Publisher for MetaPublisher {
             let done = match &request.action {
                 NetworkAction::Like { post } => self.graph.like(post, true).await,
                 NetworkAction::Unlike { post } => self.graph.like(post, false).await,
-                NetworkAction::Delete { id, .. } => match self.graph.delete(id).await {
-                    // Gone already: what a repeated delete after a crash finds.
-                    Err(Failure::Graph { error, .. })
-                        if wire::meaning(&error) == Meaning::NotFound =>
-                    {
-                        Ok(())
+                NetworkAction::Hide { post } => self.graph.hide(post, true).await,
+                NetworkAction::Unhide { post } => self.graph.hide(post, false).await,
+                NetworkAction::Delete { id: object, .. }
+                | NetworkAction::Remove { post: object } => {
+                    match self.graph.delete(object).await {
+                        // Gone already: what a repeated delete after a crash finds.
+                        Err(Failure::Graph { error, .. })
+                            if wire::meaning(&error) == Meaning::NotFound =>
+                        {
+                            Ok(())
+                        }
+                        other => other,
                     }
-                    other => other,
-                },
+                }
                 NetworkAction::Repost { .. } => {
-                    return Err(DeliveryError::permanent(text::meta::unsupported(
-                        ActionKind::Repost,
-                        text::platform_name(self.graph.platform()),
-                    )));
+                    return Err(social::unsupported(&request.action, self.graph.platform()));
                 }
             };
             done.map_err(|f| self.failed(f))

@@ -157,13 +157,9 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
                         posts.push(post);
                     }
                 }
-                Ok(Event::Edited { post, text }) => {
+                Ok(Event::Changed { post, change }) => {
                     let key = post_key(platform, account, &post);
-                    changes.push((key, post, PostChange::Edited { text }));
-                }
-                Ok(Event::Removed { post }) => {
-                    let key = post_key(platform, account, &post);
-                    changes.push((key, post, PostChange::Removed));
+                    changes.push((key, post, change));
                 }
                 Err(Skip::NotForUs) => {}
                 Err(Skip::Unreadable(why)) => {
@@ -196,7 +192,7 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
     });
 }
 
-/// An edit or removal of a post a case holds, applied to that case (posts no case holds
+/// An edit, removal or hiding of a post a case holds, applied to that case (posts no case holds
 /// are none of ours).
 fn changed(
     service: &Service,

@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::engine::{Author, CanDm, Platform, PostKind, SocialPost};
+use crate::engine::{Author, CanDm, Platform, PostChange, PostKind, SocialPost};
 use crate::hmac;
 
 /// `X-Hub-Signature-256`'s prefix.
@@ -66,10 +66,8 @@ pub struct Change {
 pub enum Event {
     /// A customer post: a new case, or a follow-up in one.
     Post(SocialPost),
-    /// A customer edited a comment we hold.
-    Edited { post: String, text: String },
-    /// A comment was removed (by its author or a moderator).
-    Removed { post: String },
+    /// A comment was edited, removed, hidden or shown again (by its author or a moderator).
+    Changed { post: String, change: PostChange },
     /// An Instagram @mention: only ids arrive, the text is looked up.
     Mention {
         media: String,
@@ -149,16 +147,23 @@ pub fn feed(account: &str, page: &str, value: &Value, now: DateTime<Utc>) -> Res
         text(value, "comment_id").ok_or_else(|| Skip::Unreadable("feed: no comment_id".into()))?;
     let verb = value.get("verb").and_then(Value::as_str).unwrap_or("add");
     let message = text(value, "message").unwrap_or_default();
-    match verb {
-        "add" => {}
-        "edited" => {
-            return Ok(Event::Edited {
-                post: comment,
-                text: message,
-            });
-        }
-        "remove" | "hide" => return Ok(Event::Removed { post: comment }),
+    // The verbs past `add` are UNCONFIRMED (platforms.md §4.2): read defensively, and a
+    // verb not known here changes nothing.
+    let change = match verb {
+        "add" => None,
+        "edited" | "edit" => Some(PostChange::Edited {
+            text: message.clone(),
+        }),
+        "remove" | "delete" => Some(PostChange::Removed),
+        "hide" => Some(PostChange::Hidden { hidden: true }),
+        "unhide" => Some(PostChange::Hidden { hidden: false }),
         _ => return Err(Skip::NotForUs),
+    };
+    if let Some(change) = change {
+        return Ok(Event::Changed {
+            post: comment,
+            change,
+        });
     }
     let post_id =
         text(value, "post_id").ok_or_else(|| Skip::Unreadable("feed: no post_id".into()))?;
@@ -472,16 +477,30 @@ mod tests {
         assert_eq!(events(&own), [Err(Skip::NotForUs)]);
         let mut edited = comment_delivery();
         edited["entry"][0]["changes"][0]["value"]["verb"] = json!("edited");
+        let changed = |change| {
+            [Ok(Event::Changed {
+                post: "122131676912594941_1213590066982748".into(),
+                change,
+            })]
+        };
         assert_eq!(
             events(&edited),
-            [Ok(Event::Edited {
-                post: "122131676912594941_1213590066982748".into(),
+            changed(PostChange::Edited {
                 text: "Where is my order?".into()
-            })]
+            })
         );
-        let mut removed = comment_delivery();
-        removed["entry"][0]["changes"][0]["value"]["verb"] = json!("remove");
-        assert!(matches!(events(&removed)[..], [Ok(Event::Removed { .. })]));
+        for (verb, change) in [
+            ("remove", PostChange::Removed),
+            ("hide", PostChange::Hidden { hidden: true }),
+            ("unhide", PostChange::Hidden { hidden: false }),
+        ] {
+            let mut delivery = comment_delivery();
+            delivery["entry"][0]["changes"][0]["value"]["verb"] = json!(verb);
+            assert_eq!(events(&delivery), changed(change), "{verb}");
+        }
+        let mut muted = comment_delivery();
+        muted["entry"][0]["changes"][0]["value"]["verb"] = json!("mute");
+        assert_eq!(events(&muted), [Err(Skip::NotForUs)]);
         let mut reaction = comment_delivery();
         reaction["entry"][0]["changes"][0]["value"]["item"] = json!("reaction");
         assert_eq!(events(&reaction), [Err(Skip::NotForUs)]);

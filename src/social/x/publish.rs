@@ -14,8 +14,8 @@ use chrono::{TimeDelta, Utc};
 use super::client::{Client, ClientError};
 use super::wire::{self, XError};
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{DraftKind, NetworkAction};
-use crate::social::{ActRequest, PublishRequest, Publisher};
+use crate::engine::{DraftKind, NetworkAction, Platform};
+use crate::social::{self, ActRequest, PublishRequest, Publisher};
 use crate::text;
 
 /// Clocks differ: an earlier publication may carry a time slightly before the approval we
@@ -154,16 +154,20 @@ impl Publisher for XPublisher {
 
     fn act<'a>(&'a self, request: &'a ActRequest) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            let outcome = async {
-                let me = self.client.me().await?;
-                match &request.action {
+            let outcome = match self.client.me().await {
+                Err(error) => Err(error),
+                Ok(me) => match &request.action {
                     NetworkAction::Like { post } => self.client.like(&me, post).await,
                     NetworkAction::Unlike { post } => self.client.unlike(&me, post).await,
                     NetworkAction::Repost { post } => self.client.retweet(&me, post).await,
                     NetworkAction::Delete { id, .. } => self.client.delete(id).await,
-                }
-            }
-            .await;
+                    NetworkAction::Hide { .. }
+                    | NetworkAction::Unhide { .. }
+                    | NetworkAction::Remove { .. } => {
+                        return Err(social::unsupported(&request.action, Platform::X));
+                    }
+                },
+            };
             match (outcome, &request.action) {
                 (Ok(()), _) => Ok(()),
                 // Repeating an action that already happened (after a crash) is done, not failed.
