@@ -58,6 +58,7 @@ fn post(i: usize, author: usize) -> SocialPost {
         can_dm: CanDm::Yes,
         reply_by: None,
         queue: None,
+        parent: None,
     }
 }
 

@@ -381,6 +381,7 @@ mod tests {
             can_dm: CanDm::Unknown,
             reply_by: None,
             queue: None,
+            parent: None,
         }
     }
 

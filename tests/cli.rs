@@ -74,6 +74,7 @@ fn post(account: &str, id: &str, author: &str, kind: PostKind, text: &str) -> So
         can_dm: CanDm::Yes,
         reply_by: None,
         queue: None,
+        parent: None,
     }
 }
 

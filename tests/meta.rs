@@ -404,6 +404,41 @@ async fn a_crash_between_the_reply_and_its_record_leaves_one_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_reply_to_an_instagram_reply_is_found_under_the_top_comment() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    // Sam answers someone else's comment under the account's media.
+    fake.ig_comment(IG_ID, "1790040", "1800040", ("9040", "lu"), "nice", None);
+    let reply = fake.ig_comment(
+        IG_ID,
+        "1790041",
+        "1800040",
+        ("9041", "sam.k"),
+        "mine broke after a day",
+        Some("1790040"),
+    );
+    deliver(
+        &console,
+        &envelope(
+            "instagram",
+            vec![changes_entry(IG_ID, meta::now_secs(), vec![reply])],
+        ),
+    );
+    console.wait_cases(1).await;
+    lost_answer_then_restart(&mut console, &fake, "/{comment}/replies", "So sorry, Sam!").await;
+    // Instagram filed our reply under the top comment, where the restart found it.
+    let replies = fake.comment_replies("1790040");
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let posts = fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.is("POST", "/{comment}/replies"))
+        .count();
+    assert_eq!(posts, 1, "the restart looked first and did not post again");
+    assert_eq!(console.bot.cases()[0]["posts"][0]["parent"], "1790040");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
     let comment = "122131676912594941_31";
     let (fake, mut console) = jane_case(comment, "My order arrived brokn").await;

@@ -61,6 +61,7 @@ fn post(id: &str, author: &str, conversation: &str, text: &str) -> SocialPost {
         can_dm: CanDm::Unknown,
         reply_by: None,
         queue: None,
+        parent: None,
     }
 }
 

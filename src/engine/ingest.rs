@@ -22,6 +22,7 @@ fn case_post(post: &SocialPost, ctx: &Ctx<'_>) -> CasePost {
         at: post.created_at,
         received_at: ctx.now,
         reply_by: post.reply_by,
+        parent: post.parent.clone(),
         removed: false,
     }
 }

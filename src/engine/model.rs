@@ -194,6 +194,10 @@ pub struct SocialPost {
     /// rule's queue still wins, and without either the account's queue applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<String>,
+    /// The comment this one answers, when it is a reply inside a comment thread (Facebook,
+    /// Instagram): where the network files replies to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 impl SocialPost {
@@ -304,6 +308,9 @@ pub struct CasePost {
     /// When we ingested it.
     pub received_at: DateTime<Utc>,
     pub reply_by: Option<DateTime<Utc>>,
+    /// The comment it answers, for a reply inside a comment thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// Removed from the network since (by its author or a moderator).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,

@@ -285,6 +285,7 @@ pub(super) fn post(account: &str, id: &str, kind: PostKind, text: &str) -> Socia
         can_dm: CanDm::Unknown,
         reply_by: None,
         queue: None,
+        parent: None,
     }
 }
 

@@ -80,6 +80,7 @@ impl FeedPost {
             can_dm: self.can_dm,
             reply_by: None,
             queue: None,
+            parent: None,
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct PublishRequest {
     pub text: String,
     /// The customer post it answers.
     pub in_reply_to: String,
+    /// The comment that post answers, when it is itself a reply in a comment thread.
+    pub parent: Option<String>,
     pub conversation_id: String,
     pub author: Author,
     /// When the draft was approved: an earlier publication of it cannot be older, which tells
@@ -61,6 +63,7 @@ impl PublishRequest {
             kind: d.kind,
             text: d.text.clone(),
             in_reply_to: d.in_reply_to.clone(),
+            parent: target.and_then(|p| p.parent.clone()),
             conversation_id,
             author: case.author.clone(),
             approved_at: d.decided_at,

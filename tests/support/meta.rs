@@ -1430,6 +1430,11 @@ fn post_reply(state: &mut State, account: &PageSetup, parent: &Comment, req: &Re
         req.message("Missing message or attachment")?
     };
     let n = state.next_id();
+    // Instagram adds a reply to a reply to the thread's top-level comment.
+    let thread = match (&parent.parent, parent.instagram) {
+        (Some(top), true) => top.clone(),
+        _ => parent.id.clone(),
+    };
     // Facebook comment ids are `<post>_<comment>`; a reply keeps the post part.
     let id = if parent.instagram {
         n.to_string()
@@ -1448,7 +1453,7 @@ fn post_reply(state: &mut State, account: &PageSetup, parent: &Comment, req: &Re
         from_name: account.name.clone(),
         text: message,
         created_secs: now_secs(),
-        parent: Some(parent.id.clone()),
+        parent: Some(thread),
         hidden: false,
         deleted: false,
         liked: false,

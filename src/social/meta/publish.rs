@@ -4,8 +4,8 @@
 //!
 //! The Graph API has no idempotency key. Before repeating an attempt whose
 //! outcome is unknown the dispatcher asks [`MetaPublisher::find`], which
-//! looks for our reply under the comment (or our message in the
-//! conversation); a repeated private reply is refused by Meta as "already
+//! looks for our reply under the comment and under the top comment of its
+//! thread (or our message in the conversation); a repeated private reply is refused by Meta as "already
 //! replied", which here means it went out. Which Send API mode a message
 //! uses follows the window: inside 24 hours `RESPONSE`, later the human-agent
 //! tag where the account has it (the engine refused the draft otherwise).
@@ -108,7 +108,15 @@ impl MetaPublisher {
     async fn lookup(&self, request: &PublishRequest) -> Result<Option<String>, Failure> {
         let since = request.approved_at.map(|at| at - CLOCK_SLACK);
         let candidates = match route(request) {
-            Route::Comment(comment) => self.graph.replies(comment).await?,
+            Route::Comment(comment) => {
+                let mut found = self.graph.replies(comment).await?;
+                // Instagram files a reply to a reply under the thread's top comment
+                // (Facebook may too): look there as well.
+                if let Some(parent) = &request.parent {
+                    found.extend(self.graph.replies(parent).await?);
+                }
+                found
+            }
             Route::Message(user) => self.graph.conversation(user).await?,
             // A second private reply is refused as already sent; a mention reply is a
             // comment whose place we cannot list cheaply: both are found by trying.

@@ -150,7 +150,7 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
         let account = hook.graph.account();
         for event in wire::entry_events(&delivery.object, account, &entry.id, entry, now) {
             match event {
-                Ok(Event::Post(post)) => posts.push(post),
+                Ok(Event::Post(post)) => posts.push(*post),
                 Ok(Event::Mention { media, comment }) => {
                     if let Some(post) = mention(&hook.graph, &media, comment.as_deref(), now).await
                     {

@@ -65,7 +65,7 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A customer post: a new case, or a follow-up in one.
-    Post(SocialPost),
+    Post(Box<SocialPost>),
     /// A comment was edited, removed, hidden or shown again (by its author or a moderator).
     Changed { post: String, change: PostChange },
     /// An Instagram @mention: only ids arrive, the text is looked up.
@@ -129,6 +129,7 @@ fn post(
         can_dm: CanDm::Yes,
         reply_by: None,
         queue: None,
+        parent: None,
     }
 }
 
@@ -174,7 +175,9 @@ pub fn feed(account: &str, page: &str, value: &Value, now: DateTime<Utc>) -> Res
         name,
     };
     let at = value.get("created_time").and_then(time).unwrap_or(now);
-    Ok(Event::Post(post(
+    // A top-level comment's parent is the post itself.
+    let parent = text(value, "parent_id").filter(|p| *p != post_id);
+    let post = post(
         Platform::Facebook,
         account,
         comment,
@@ -183,7 +186,8 @@ pub fn feed(account: &str, page: &str, value: &Value, now: DateTime<Utc>) -> Res
         PostKind::Comment,
         message,
         at,
-    )))
+    );
+    Ok(Event::Post(Box::new(SocialPost { parent, ..post })))
 }
 
 /// An Instagram `comments` change.
@@ -210,7 +214,7 @@ pub fn ig_comment(
         handle: username,
         name: None,
     };
-    Ok(Event::Post(post(
+    let post = post(
         Platform::Instagram,
         account,
         id,
@@ -219,7 +223,11 @@ pub fn ig_comment(
         PostKind::Comment,
         text(value, "text").unwrap_or_default(),
         now,
-    )))
+    );
+    Ok(Event::Post(Box::new(SocialPost {
+        parent: text(value, "parent_id"),
+        ..post
+    })))
 }
 
 /// An Instagram `mentions` change: ids only.
@@ -316,7 +324,7 @@ pub fn message(
         None if message.get("attachments").is_some() => "(attachment)".to_owned(),
         None => String::new(),
     };
-    Ok(Event::Post(post(
+    Ok(Event::Post(Box::new(post(
         platform,
         account,
         mid,
@@ -325,7 +333,7 @@ pub fn message(
         PostKind::DirectMessage,
         body,
         at,
-    )))
+    ))))
 }
 
 /// Every event in one entry for `account` (whose Page or Instagram id is `owner`), each
@@ -468,6 +476,24 @@ mod tests {
         assert_eq!(post.author.name.as_deref(), Some("Jane Doe"));
         assert_eq!(post.text, "Where is my order?");
         assert_eq!(post.created_at.timestamp(), 1_742_667_604);
+        // A top-level comment's parent is the post: no comment thread to keep.
+        assert_eq!(post.parent, None);
+    }
+
+    #[test]
+    fn a_reply_in_a_comment_thread_keeps_its_parent() {
+        let mut reply = comment_delivery();
+        reply["entry"][0]["changes"][0]["value"]["parent_id"] =
+            json!("122131676912594941_542072878449250");
+        let events = events(&reply);
+        let [Ok(Event::Post(post))] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(
+            post.parent.as_deref(),
+            Some("122131676912594941_542072878449250")
+        );
+        assert_eq!(post.conversation_id, "448242228374517_122131676912594941");
     }
 
     #[test]
@@ -542,7 +568,9 @@ mod tests {
             {"field":"comments","value":{"id":"1790001","from":{"id":"9001","username":"jane.d"},
               "text":"Love it, but it broke","media":{"id":"1800001","media_product_type":"FEED"}}},
             {"field":"mentions","value":{"media_id":"1800002","comment_id":"1790002"}},
-            {"field":"comments","value":{"from":{"id":"9001"}}}
+            {"field":"comments","value":{"from":{"id":"9001"}}},
+            {"field":"comments","value":{"id":"1790003","from":{"id":"9003","username":"sam.k"},
+              "text":"same here","media":{"id":"1800001"},"parent_id":"1790001"}}
         ],"messaging":[{"sender":{"id":"IGSID1"},"recipient":{"id":"17841400000000001"},
             "timestamp":1700000000000u64,"message":{"mid":"aWdf1","text":"dm"}}]}]});
         let delivery: Delivery = serde_json::from_value(delivery).unwrap();
@@ -570,8 +598,10 @@ mod tests {
             })
         );
         assert!(matches!(events[2], Err(Skip::Unreadable(_))));
+        assert!(matches!(&events[3], Ok(Event::Post(p)) if p.parent.as_deref() == Some("1790001")));
+        assert_eq!(comment.parent, None);
         assert!(
-            matches!(&events[3], Ok(Event::Post(p)) if p.kind == PostKind::DirectMessage && p.platform == Platform::Instagram)
+            matches!(&events[4], Ok(Event::Post(p)) if p.kind == PostKind::DirectMessage && p.platform == Platform::Instagram)
         );
     }
 

@@ -404,6 +404,7 @@ pub fn tweet_posts(
                 can_dm: CanDm::Unknown,
                 reply_by: None,
                 queue: None,
+                parent: None,
             }
         })
         .collect();
@@ -455,6 +456,7 @@ pub fn dm_posts(
                 can_dm: CanDm::Yes,
                 reply_by: None,
                 queue: None,
+                parent: None,
             })
         })
         .collect();
@@ -641,6 +643,7 @@ impl V1Tweet {
             can_dm: CanDm::Unknown,
             reply_by: None,
             queue: None,
+            parent: None,
             id,
         })
     }
@@ -732,6 +735,7 @@ impl V1DmEvent {
             can_dm: CanDm::Yes,
             reply_by: None,
             queue: None,
+            parent: None,
         })
     }
 }
@@ -1110,6 +1114,7 @@ mod tests {
                 can_dm: CanDm::Unknown,
                 reply_by: None,
                 queue: None,
+                parent: None,
             }
         );
         // A reply keeps the thread's conversation.
@@ -1213,6 +1218,7 @@ mod tests {
                 can_dm: CanDm::Yes,
                 reply_by: None,
                 queue: None,
+                parent: None,
             }
         );
         // No conversation id and no user: computed, and the id stands in for the handle.
@@ -1294,6 +1300,7 @@ mod tests {
                 can_dm: CanDm::Yes,
                 reply_by: None,
                 queue: None,
+                parent: None,
             }
         );
         let stranger = &a.dms[0];
