@@ -864,6 +864,42 @@ async fn mention_replies_go_to_the_instagram_account() {
     .await;
     assert_eq!(code(&body), (100, None));
     assert_eq!(fake.mention_replies(IG_ID).len(), 1);
+
+    // Read back through the account: under the mentioning comment, or for a caption mention
+    // among the media's comments.
+    let (status, caption) = call(
+        graph(&fake, Method::POST, &path, IG_TOKEN)
+            .query(&[("media_id", IG_MEDIA), ("message", "Glad you like it")]),
+    )
+    .await;
+    assert_eq!(status, 200, "{caption}");
+    let listed = |field: &str| {
+        let fields = format!("{field}{{id,text,from}}}}");
+        graph(&fake, Method::GET, IG_ID, IG_TOKEN).query(&[("fields", fields)])
+    };
+    let (status, body) = call(listed(&format!(
+        "mentioned_comment.comment_id({IG_COMMENT}){{replies"
+    )))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let replies = &body["mentioned_comment"]["replies"]["data"];
+    assert_eq!(replies[0]["text"], "Thanks for the shout-out!");
+    assert_eq!(replies[0]["from"]["id"], IG_ID);
+    assert_eq!(replies.as_array().unwrap().len(), 1);
+    let (_, body) = call(listed(&format!(
+        "mentioned_media.media_id({IG_MEDIA}){{comments"
+    )))
+    .await;
+    let comments = &body["mentioned_media"]["comments"]["data"];
+    assert_eq!(comments.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(comments[0]["id"], caption["id"]);
+    // A Page has no mentions to read.
+    let (_, body) = call(
+        graph(&fake, Method::GET, PAGE_ID, PAGE_TOKEN)
+            .query(&[("fields", "mentioned_media.media_id(1){comments}")]),
+    )
+    .await;
+    assert_eq!(code(&body), (100, None));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -468,11 +468,9 @@ async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
     assert_eq!(removals, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edge() {
-    let fake = FakeGraph::start_default();
-    let mut console = started(&fake, "");
-    // Someone mentions @acme in a comment under their own post: only ids are delivered.
+/// Sam mentions @acme in a comment under their own post (only ids are delivered); waits
+/// for the case.
+async fn sam_mentions_acme(fake: &FakeGraph, console: &Console) {
     fake.ig_comment(
         IG_ID,
         "1790077",
@@ -483,13 +481,20 @@ async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edg
     );
     let mention = meta::ig_mention(IG_ID, "1800077", Some("1790077"));
     deliver(
-        &console,
+        console,
         &envelope(
             "instagram",
             vec![changes_entry(IG_ID, meta::now_secs(), vec![mention])],
         ),
     );
     console.wait_cases(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edge() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    sam_mentions_acme(&fake, &console).await;
     console.reply_and_approve("It is! Link in our bio.");
     console.wait_text("published as").await;
     console.stop();
@@ -509,6 +514,26 @@ async fn an_instagram_mention_is_read_back_and_answered_through_the_mentions_edg
         (Some("mention"), Some("sam.k"))
     );
     assert_eq!(case["posts"][0]["text"], "@acme is this in stock?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_a_mention_reply_is_found_under_the_mentioning_comment() {
+    let fake = FakeGraph::start_default();
+    let mut console = started(&fake, "");
+    sam_mentions_acme(&fake, &console).await;
+    lost_answer_then_restart(&mut console, &fake, "/{account}/mentions", "It is!").await;
+    assert_eq!(fake.mention_replies(IG_ID).len(), 1);
+    let lookup = fake
+        .calls()
+        .into_iter()
+        .find(|c| c.is("GET", "/{object}") && c.path == format!("/{IG_ID}"))
+        .unwrap();
+    assert_eq!(
+        lookup.param("fields"),
+        Some(&json!(
+            "mentioned_comment.comment_id(1790077){replies{id,text,username,timestamp,from}}"
+        ))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

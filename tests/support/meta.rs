@@ -1237,7 +1237,11 @@ fn endpoint(shared: &Shared, state: &mut State, account: &PageSetup, req: &Reque
             success()
         }
         ("GET", "/{object}") if node == account.id => {
-            Ok(project(account.json(), req.str("fields").as_deref(), &[]))
+            let fields = req.str("fields");
+            match fields.as_deref().and_then(mentioned) {
+                Some((field, target)) => mentioned_replies(state, account, field, &target),
+                None => Ok(project(account.json(), fields.as_deref(), &[])),
+            }
         }
         ("GET", "/{object}") => {
             let comment = owned_comment(state, account, req)?;
@@ -1263,6 +1267,38 @@ fn owned_comment<'s>(
         .comment(&req.node)
         .filter(|c| c.account == account.id)
         .ok_or_else(|| GraphError::no_object(&req.method, &req.node))
+}
+
+/// `mentioned_comment.comment_id(X){…}` or `mentioned_media.media_id(X){…}`: the field
+/// and X.
+fn mentioned(fields: &str) -> Option<(&'static str, String)> {
+    ["mentioned_comment", "mentioned_media"]
+        .into_iter()
+        .find_map(|field| {
+            let rest = fields.strip_prefix(field)?;
+            let open = rest.find('(')?;
+            let close = rest.find(')')?;
+            Some((field, rest.get(open + 1..close)?.to_owned()))
+        })
+}
+
+/// The account's replies on what mentions it: a comment's replies, or (for a caption
+/// mention) the media's comments, as Instagram lists them under `mentioned_*`.
+fn mentioned_replies(state: &State, account: &PageSetup, field: &str, target: &str) -> Graph {
+    if !account.instagram {
+        return Err(GraphError::no_field(field, account.node_type()));
+    }
+    let edge = match field {
+        "mentioned_comment" => "replies",
+        _ => "comments",
+    };
+    let data: Vec<Value> = state
+        .comments
+        .iter()
+        .filter(|c| !c.deleted && c.parent.as_deref() == Some(target))
+        .map(|c| comment_json(state, c, Some("id,text,username,timestamp,from")))
+        .collect();
+    Ok(json!({ "id": account.id, field: { "id": target, edge: { "data": data } } }))
 }
 
 /// Facebook comments have a `comments` edge, Instagram comments `replies`.
@@ -1674,6 +1710,25 @@ fn mention_reply(state: &mut State, account: &PageSetup, req: &Request) -> Graph
     }
     let message = req.message("The parameter message is required.")?;
     let id = state.next_id().to_string();
+    // The reply sits under the mentioning comment, or on the media for a caption mention.
+    let on = req
+        .str("comment_id")
+        .or_else(|| req.str("media_id"))
+        .unwrap_or_default();
+    state.put_comment(Comment {
+        id: id.clone(),
+        account: account.id.clone(),
+        instagram: true,
+        from_id: account.id.clone(),
+        from_name: account.name.clone(),
+        text: message.clone(),
+        created_secs: now_secs(),
+        parent: Some(on),
+        hidden: false,
+        deleted: false,
+        liked: false,
+        private_replied: false,
+    });
     state.mentions.push((
         account.id.clone(),
         Reply {

@@ -268,6 +268,33 @@ impl Graph {
         Ok(found(messages))
     }
 
+    /// Replies on an Instagram @mention, as Meta lists them on the account: under the comment
+    /// that mentions us, or among the media's comments for a mention in a caption.
+    pub async fn mention_replies(
+        &self,
+        media: &str,
+        comment: Option<&str>,
+    ) -> Result<Vec<Found>, Failure> {
+        let (field, edge) = match comment {
+            Some(_) => ("mentioned_comment", "replies"),
+            None => ("mentioned_media", "comments"),
+        };
+        let target = match comment {
+            Some(comment) => format!("comment_id({comment})"),
+            None => format!("media_id({media})"),
+        };
+        let fields = format!("{field}.{target}{{{edge}{{id,text,username,timestamp,from}}}}");
+        let answer = self
+            .call(Method::GET, &self.owner, None, &[("fields", fields)])
+            .await?;
+        Ok(found(
+            answer
+                .get(field)
+                .and_then(|m| m.get(edge))
+                .and_then(|e| e.get("data")),
+        ))
+    }
+
     /// An object's fields (an Instagram comment a mention points at).
     pub async fn object(&self, id: &str, fields: &str) -> Result<Value, Failure> {
         self.call(Method::GET, id, None, &[("fields", fields.to_owned())])

@@ -5,7 +5,8 @@
 //! The Graph API has no idempotency key. Before repeating an attempt whose
 //! outcome is unknown the dispatcher asks [`MetaPublisher::find`], which
 //! looks for our reply under the comment and under the top comment of its
-//! thread (or our message in the conversation); a repeated private reply is refused by Meta as "already
+//! thread, under the comment or media that mentions us, or our message in the
+//! conversation; a repeated private reply is refused by Meta as "already
 //! replied", which here means it went out. Which Send API mode a message
 //! uses follows the window: inside 24 hours `RESPONSE`, later the human-agent
 //! tag where the account has it (the engine refused the draft otherwise).
@@ -118,9 +119,29 @@ impl MetaPublisher {
                 found
             }
             Route::Message(user) => self.graph.conversation(user).await?,
-            // A second private reply is refused as already sent; a mention reply is a
-            // comment whose place we cannot list cheaply: both are found by trying.
-            Route::PrivateReply(_) | Route::Mention { .. } => return Ok(None),
+            Route::Mention { media, comment } => {
+                match self.graph.mention_replies(media, comment).await {
+                    Ok(found) => found,
+                    // Reading a mention's replies back is UNCONFIRMED (platforms.md): where Meta
+                    // refuses it, trying again is all that is left.
+                    Err(Failure::Graph { error, .. })
+                        if !matches!(
+                            wire::meaning(&error),
+                            Meaning::RateLimited | Meaning::Transient | Meaning::TokenInvalid
+                        ) =>
+                    {
+                        tracing::warn!(
+                            case = request.case,
+                            code = error.code,
+                            "Meta did not list the mention's replies; publishing again."
+                        );
+                        Vec::new()
+                    }
+                    Err(failure) => return Err(failure),
+                }
+            }
+            // A second private reply is refused as already sent: found by trying.
+            Route::PrivateReply(_) => return Ok(None),
         };
         let owner = self.graph.owner();
         Ok(candidates
