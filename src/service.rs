@@ -300,7 +300,7 @@ impl Service {
             .store
             .active_cases()
             .filter_map(|c| c.ok())
-            .filter(|c| engine::sweep_due(c, now))
+            .filter(|c| engine::sweep_due(c, now, &self.config))
             .map(|c| c.number)
             .collect();
         let mut changed = 0;

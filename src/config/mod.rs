@@ -331,26 +331,39 @@ pub struct SlaConfig {
     /// `business_hours`: count SLA time only inside `[business_hours]`, which must then exist
     /// (default `false`).
     pub business_hours: bool,
-    /// `[sla.first_response]`: time to first response per urgency.
-    pub first_response: FirstResponse,
+    /// `warn_before`: how long before a target the case is marked due soon and its owner
+    /// warned; `0s` turns warnings off (default `15m`).
+    pub warn_before: Duration,
+    /// `[sla.first_response]`: time to the first answer per urgency, each more than zero
+    /// (defaults: urgent `15m`, high `1h`, normal `4h`, low `24h`).
+    pub first_response: PerUrgency<Duration>,
+    /// `[sla.next_response]`: time to answer a customer who wrote again after our answer, per
+    /// urgency, each more than zero (defaults: as for the first response).
+    pub next_response: PerUrgency<Duration>,
+    /// `[sla.resolution]`: time from opening to closing per urgency, not counting time spent
+    /// waiting on the customer; an urgency left out has no resolution target (default: none).
+    pub resolution: PerUrgency<Option<Duration>>,
+    /// `[sla.breach] raise_urgency`: a breach raises the case's urgency one step, up to
+    /// urgent (default `false`).
+    pub raise_urgency: bool,
 }
 
-/// `[sla.first_response]`: time allowed until the first reply, per urgency; each more than zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FirstResponse {
-    /// `urgent` (default `15m`).
-    pub urgent: Duration,
-    /// `high` (default `1h`).
-    pub high: Duration,
-    /// `normal` (default `4h`).
-    pub normal: Duration,
-    /// `low` (default `24h`).
-    pub low: Duration,
+/// One value per urgency, as the `[sla.*]` target tables write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PerUrgency<T> {
+    /// `urgent`.
+    pub urgent: T,
+    /// `high`.
+    pub high: T,
+    /// `normal`.
+    pub normal: T,
+    /// `low`.
+    pub low: T,
 }
 
-impl FirstResponse {
-    /// The target for `urgency`.
-    pub fn for_urgency(&self, urgency: Urgency) -> Duration {
+impl<T: Copy> PerUrgency<T> {
+    /// The value for `urgency`.
+    pub fn for_urgency(&self, urgency: Urgency) -> T {
         match urgency {
             Urgency::Urgent => self.urgent,
             Urgency::High => self.high,

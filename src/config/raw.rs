@@ -164,22 +164,38 @@ pub(super) struct RawApproval {
 pub(super) struct RawSla {
     /// [`super::SlaConfig::business_hours`].
     pub business_hours: Option<bool>,
+    /// [`super::SlaConfig::warn_before`].
+    pub warn_before: Option<String>,
     /// [`super::SlaConfig::first_response`].
-    pub first_response: Option<RawFirstResponse>,
+    pub first_response: Option<RawTargets>,
+    /// [`super::SlaConfig::next_response`].
+    pub next_response: Option<RawTargets>,
+    /// [`super::SlaConfig::resolution`].
+    pub resolution: Option<RawTargets>,
+    /// `[sla.breach]`.
+    pub breach: Option<RawBreach>,
 }
 
-/// `[sla.first_response]` as written.
+/// `[sla.first_response]`, `[sla.next_response]` or `[sla.resolution]` as written.
 #[derive(Debug, Default, Deserialize)]
-#[serde(expecting = "an [sla.first_response] table")]
-pub(super) struct RawFirstResponse {
-    /// [`super::FirstResponse::urgent`].
+#[serde(expecting = "a table of durations per urgency (urgent, high, normal, low)")]
+pub(super) struct RawTargets {
+    /// [`super::PerUrgency::urgent`].
     pub urgent: Option<String>,
-    /// [`super::FirstResponse::high`].
+    /// [`super::PerUrgency::high`].
     pub high: Option<String>,
-    /// [`super::FirstResponse::normal`].
+    /// [`super::PerUrgency::normal`].
     pub normal: Option<String>,
-    /// [`super::FirstResponse::low`].
+    /// [`super::PerUrgency::low`].
     pub low: Option<String>,
+}
+
+/// `[sla.breach]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [sla.breach] table")]
+pub(super) struct RawBreach {
+    /// [`super::SlaConfig::raise_urgency`].
+    pub raise_urgency: Option<bool>,
 }
 
 /// `[business_hours]` as written.

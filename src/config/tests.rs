@@ -334,6 +334,10 @@ fn minimal_config_gets_every_default() {
     assert_eq!(first.high, Duration::from_secs(3600));
     assert_eq!(first.normal, Duration::from_secs(4 * 3600));
     assert_eq!(first.low, Duration::from_secs(24 * 3600));
+    assert_eq!(config.sla.next_response, first);
+    assert_eq!(config.sla.warn_before, Duration::from_secs(15 * 60));
+    assert_eq!(config.sla.resolution, PerUrgency::default());
+    assert!(!config.sla.raise_urgency);
 
     assert!(config.business_hours.is_none());
     assert!(config.routing.is_empty());
@@ -443,6 +447,31 @@ fn type_errors_name_the_key() {
             "bot.listen: invalid type: integer `1`, expected a string",
             "chat.kind: invalid type: integer `2`, expected a string",
             "accounts[0].max_length: invalid value: integer `-3`, expected usize",
+        ],
+    );
+}
+
+#[test]
+fn sla_targets_beyond_the_first_response() {
+    let config = ok(&with(
+        "[sla]\nwarn_before = \"0s\"\n[sla.next_response]\nhigh = \"30m\"\n\
+         [sla.resolution]\nurgent = \"8h\"\n[sla.breach]\nraise_urgency = true",
+    ));
+    assert_eq!(config.sla.warn_before, Duration::ZERO);
+    assert_eq!(config.sla.next_response.high, Duration::from_secs(1800));
+    assert_eq!(config.sla.next_response.low, Duration::from_secs(24 * 3600));
+    let resolution = config.sla.resolution;
+    assert_eq!(resolution.urgent, Some(Duration::from_secs(8 * 3600)));
+    assert_eq!(resolution.for_urgency(Urgency::Low), None);
+    assert!(config.sla.raise_urgency);
+    assert_problems(
+        &with(
+            "[sla.resolution]\nlow = \"0s\"\n[sla.next_response]\nurgent = \"soon\"\n[sla.breach]\nping = \"x\"",
+        ),
+        &[
+            r#"sla.next_response.urgent: "soon" is not a duration (use e.g. 90s, 15m, 4h, 2d)"#,
+            "sla.resolution.low: must be more than zero",
+            "sla.breach.ping: unknown key",
         ],
     );
 }

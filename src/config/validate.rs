@@ -17,14 +17,14 @@ use regex::{Regex, RegexBuilder};
 
 use super::raw::{
     Elements, RawAccount, RawApproval, RawAuth, RawBot, RawBusinessHours, RawChat, RawDiscord,
-    RawDocument, RawJob, RawListening, RawOffline, RawRoutingRule, RawSla, RawSlack, RawWebhook,
-    Section,
+    RawDocument, RawJob, RawListening, RawOffline, RawRoutingRule, RawSla, RawSlack, RawTargets,
+    RawWebhook, Section,
 };
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
-    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, FirstResponse,
-    JobConfig, JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFFLINE_PLACEHOLDERS,
-    OfflineTemplates, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
+    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, JobConfig,
+    JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFFLINE_PLACEHOLDERS, OfflineTemplates,
+    PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
     TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
@@ -568,20 +568,60 @@ impl Validator<'_> {
                 "is true but there is no [business_hours] section to count in",
             );
         }
-        let first = raw.first_response.unwrap_or_default();
-        let mut target = |key: &str, text: Option<String>, default_minutes: u64| {
-            let at = path::key("sla.first_response", key);
-            self.duration(&at, text, Duration::from_secs(default_minutes * 60), false)
+        let warn_before = self.duration(
+            "sla.warn_before",
+            raw.warn_before,
+            Duration::from_secs(15 * 60),
+            true,
+        );
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        let defaults = PerUrgency {
+            urgent: minutes(15),
+            high: minutes(60),
+            normal: minutes(4 * 60),
+            low: minutes(24 * 60),
         };
-        let first_response = FirstResponse {
-            urgent: target("urgent", first.urgent, 15),
-            high: target("high", first.high, 60),
-            normal: target("normal", first.normal, 4 * 60),
-            low: target("low", first.low, 24 * 60),
+        let first_response = self.targets("sla.first_response", raw.first_response, defaults);
+        let next_response = self.targets("sla.next_response", raw.next_response, defaults);
+        let written = raw.resolution.unwrap_or_default();
+        let mut resolution = |key: &str, text: Option<String>| {
+            text.map(|text| {
+                let at = path::key("sla.resolution", key);
+                self.duration(&at, Some(text), Duration::ZERO, false)
+            })
+        };
+        let resolution = PerUrgency {
+            urgent: resolution("urgent", written.urgent),
+            high: resolution("high", written.high),
+            normal: resolution("normal", written.normal),
+            low: resolution("low", written.low),
         };
         SlaConfig {
             business_hours,
+            warn_before,
             first_response,
+            next_response,
+            resolution,
+            raise_urgency: raw.breach.and_then(|b| b.raise_urgency).unwrap_or(false),
+        }
+    }
+
+    /// A table of targets per urgency under `section`, each more than zero.
+    fn targets(
+        &mut self,
+        section: &str,
+        raw: Option<RawTargets>,
+        defaults: PerUrgency<Duration>,
+    ) -> PerUrgency<Duration> {
+        let raw = raw.unwrap_or_default();
+        let mut target = |key: &str, text: Option<String>, default: Duration| {
+            self.duration(&path::key(section, key), text, default, false)
+        };
+        PerUrgency {
+            urgent: target("urgent", raw.urgent, defaults.urgent),
+            high: target("high", raw.high, defaults.high),
+            normal: target("normal", raw.normal, defaults.normal),
+            low: target("low", raw.low, defaults.low),
         }
     }
 

@@ -9,17 +9,18 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::model::{
     ActionKind, Actor, BOT, CUSTOMER, Case, CasePost, Draft, DraftKind, DraftState, Escalation,
-    NetworkAction, Offline, OfflineChannel, PostKind, Purpose, Status,
+    NetworkAction, Offline, OfflineChannel, PostKind, Purpose, SlaTarget, Status,
 };
 use super::rules::{
     check_delete, check_direct, check_post_action, check_public, check_text, rules_platform,
     supports, unsupported,
 };
+use super::sla::{self, ClockState};
 use super::{
     Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, PostChange, Refusal,
     Transition,
 };
-use crate::config::{AccountConfig, ApprovalMode, CloseLoop};
+use crate::config::{AccountConfig, ApprovalMode, CloseLoop, Config};
 use crate::text;
 
 /// Builds one transition: a working copy of the case plus what to record.
@@ -43,6 +44,12 @@ fn card_fields(case: &Case) -> impl PartialEq + '_ {
             &case.sla.first_response_due,
             case.sla.first_response_at.is_some(),
             case.sla.breached,
+            case.sla.warned,
+            &case.sla.next,
+            case.sla
+                .resolution
+                .as_ref()
+                .map(|r| (r.due, r.warned, r.breached)),
         ),
         &case.tags,
         case.snoozed_until,
@@ -83,8 +90,10 @@ impl<'c> Step<'c> {
         self.effects.push(Effect::Thread { notice });
     }
 
-    /// Ends a step on an existing case: the card is refreshed if what it shows changed.
-    pub(super) fn finish(mut self) -> Transition {
+    /// Ends a step on an existing case: the SLA clocks follow what it did, and the card is
+    /// refreshed if what it shows changed.
+    pub(super) fn finish(mut self, config: &Config) -> Transition {
+        sla::track(self.before, &mut self.case, self.now, config);
         if card_fields(&self.case) != card_fields(self.before) {
             self.effects.push(Effect::Card);
         }
@@ -92,7 +101,8 @@ impl<'c> Step<'c> {
     }
 
     /// Ends the step that created the case (its card effect is already queued).
-    pub(super) fn finish_new(self) -> Transition {
+    pub(super) fn finish_new(mut self, config: &Config) -> Transition {
+        sla::track(self.before, &mut self.case, self.now, config);
         self.seal()
     }
 
@@ -138,10 +148,10 @@ pub fn apply(case: &Case, input: Input, ctx: &Ctx<'_>) -> Result<Transition, Ref
             added,
         } => reaction(&mut step, &actor, &draft, &emoji, added, ctx)?,
         Input::Outcome(outcome) => outcome_step(&mut step, outcome),
-        Input::Sweep => sweep(&mut step),
+        Input::Sweep => sweep(&mut step, ctx.config),
         Input::PostChanged { post, change } => post_changed(&mut step, &post, change),
     }
-    Ok(step.finish())
+    Ok(step.finish(ctx.config))
 }
 
 /// Keeps the case's copy of a customer post in step with the network: an edit replaces
@@ -1048,17 +1058,22 @@ fn snooze_over(case: &Case, now: DateTime<Utc>) -> bool {
     case.snoozed_until.is_some_and(|until| until <= now)
 }
 
-/// `case` missed its first-response target at `now`, and nobody was told yet.
-fn newly_breached(case: &Case, now: DateTime<Utc>) -> bool {
-    case.status != Status::Closed
-        && !case.sla.breached
-        && case.sla.first_response_at.is_none()
-        && case.sla.first_response_due <= now
+/// The clocks of `case` whose news the team has not heard at `now`: newly due soon or late.
+fn clock_news(case: &Case, now: DateTime<Utc>, config: &Config) -> Vec<(sla::Running, ClockState)> {
+    sla::running(case)
+        .into_iter()
+        .map(|clock| (clock, clock.state(now, config.sla.warn_before)))
+        .filter(|(clock, state)| match state {
+            ClockState::Breached => !clock.breached,
+            ClockState::DueSoon => !clock.warned,
+            ClockState::OnTrack => false,
+        })
+        .collect()
 }
 
 /// Whether a sweep at `now` has anything to do for `case`.
-pub fn sweep_due(case: &Case, now: DateTime<Utc>) -> bool {
-    snooze_over(case, now) || newly_breached(case, now)
+pub fn sweep_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
+    snooze_over(case, now) || !clock_news(case, now, config).is_empty()
 }
 
 /// Whether a queued effect should still run on the case as it is now.
@@ -1076,16 +1091,61 @@ pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
     }
 }
 
-fn sweep(step: &mut Step<'_>) {
+fn sweep(step: &mut Step<'_>, config: &Config) {
     let now = step.now;
     if snooze_over(&step.case, now) {
         step.case().snoozed_until = None;
         step.audit(BOT, "snooze over", None);
         step.notice(Notice::SnoozeOver);
     }
-    if newly_breached(&step.case, now) {
-        step.case().sla.breached = true;
-        step.audit(BOT, "sla breached", Some("first response".to_owned()));
-        step.notice(Notice::SlaBreached);
+    for (clock, state) in clock_news(&step.case, now, config) {
+        let target = clock.target;
+        let late = state == ClockState::Breached;
+        mark(step.case(), target, late);
+        if !late {
+            let due = clock.due;
+            step.audit(
+                BOT,
+                "sla due soon",
+                Some(format!("{}, due {due}", target.key())),
+            );
+            step.notice(Notice::SlaDueSoon { target, due });
+            continue;
+        }
+        step.audit(BOT, "sla breached", Some(target.key().to_owned()));
+        step.notice(Notice::SlaBreached { target });
+        let urgency = step.case.urgency;
+        if config.sla.raise_urgency
+            && let Some(raised) = urgency.raised()
+        {
+            step.case().urgency = raised;
+            step.audit(
+                BOT,
+                "urgency raised",
+                Some(format!(
+                    "{} to {} on the breach",
+                    urgency.key(),
+                    raised.key()
+                )),
+            );
+        }
     }
+}
+
+/// Records that the team heard `target` is due soon (and, when `late`, that it is late).
+fn mark(case: &mut Case, target: SlaTarget, late: bool) {
+    let sla = &mut case.sla;
+    let (warned, breached) = match target {
+        SlaTarget::FirstResponse => (&mut sla.warned, &mut sla.breached),
+        SlaTarget::NextResponse => match sla.next.as_mut() {
+            Some(c) => (&mut c.warned, &mut c.breached),
+            None => return,
+        },
+        SlaTarget::Resolution => match sla.resolution.as_mut() {
+            Some(r) => (&mut r.warned, &mut r.breached),
+            None => return,
+        },
+    };
+    *warned = true;
+    *breached |= late;
 }

@@ -77,11 +77,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         assignee: None,
         escalation: None,
         snoozed_until: None,
-        sla: super::model::Sla {
-            first_response_due: sla::due(ctx.config, post.created_at.min(ctx.now), target),
-            first_response_at: None,
-            breached: false,
-        },
+        sla: super::model::Sla::first(sla::due(ctx.config, post.created_at.min(ctx.now), target)),
         offline: None,
         can_dm: post.can_dm,
         posts: vec![case_post(post, ctx)],
@@ -111,7 +107,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
     step.audit(CUSTOMER, "opened", Some(details));
     // A brand-new case has no card yet: always post one.
     step.effect(Effect::Card);
-    step.finish_new()
+    step.finish_new(ctx.config)
 }
 
 fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
@@ -127,10 +123,12 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
     if reopening {
         reopen(c);
         let target = sla::first_response_target(ctx.config, c.urgency);
+        // A reopened case is answered anew; its resolution time keeps counting from where
+        // it stopped.
+        let resolution = c.sla.resolution.take();
         c.sla = super::model::Sla {
-            first_response_due: sla::due(ctx.config, ctx.now, target),
-            first_response_at: None,
-            breached: false,
+            resolution,
+            ..super::model::Sla::first(sla::due(ctx.config, ctx.now, target))
         };
     } else if c.status == Status::Waiting {
         c.status = needs_us(c);
@@ -153,5 +151,5 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
             post: post.id.clone(),
         },
     });
-    step.finish()
+    step.finish(ctx.config)
 }

@@ -329,7 +329,17 @@ pub enum Notice {
         until: DateTime<Utc>,
     },
     SnoozeOver,
-    SlaBreached,
+    /// A clock is late. (Cases stored before there were several clocks mean the first
+    /// response.)
+    SlaBreached {
+        #[serde(default)]
+        target: SlaTarget,
+    },
+    /// A clock is due within `[sla] warn_before`.
+    SlaDueSoon {
+        target: SlaTarget,
+        due: DateTime<Utc>,
+    },
     /// The case closed without its closing-the-loop reply: the network's rules refuse it.
     LoopSkipped {
         refusal: Refusal,

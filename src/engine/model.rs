@@ -100,6 +100,16 @@ pub enum Urgency {
 }
 
 impl Urgency {
+    /// One step more urgent; `None` for urgent.
+    pub fn raised(self) -> Option<Urgency> {
+        match self {
+            Urgency::Low => Some(Urgency::Normal),
+            Urgency::Normal => Some(Urgency::High),
+            Urgency::High => Some(Urgency::Urgent),
+            Urgency::Urgent => None,
+        }
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Urgency::Low => "low",
@@ -274,7 +284,8 @@ pub struct Escalation {
     pub at: DateTime<Utc>,
 }
 
-/// First-response clock of a case.
+/// The SLA clocks of a case: the first response, the next response once the customer wrote
+/// again after our answer, and the resolution where the config sets a target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sla {
     /// When the first public answer is due.
@@ -282,6 +293,81 @@ pub struct Sla {
     /// When we first published an answer (None until then).
     pub first_response_at: Option<DateTime<Utc>>,
     /// Set by the sweep once the due time passed without an answer.
+    #[serde(default)]
+    pub breached: bool,
+    /// Set by the sweep once the first response was reported due soon.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warned: bool,
+    /// Runs from a customer post after our answer until we answer again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Clock>,
+    /// Counts the time the case is open and not waiting on the customer, where
+    /// `[sla.resolution]` sets a target for its urgency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+}
+
+impl Sla {
+    /// A fresh first-response clock due at `due`.
+    pub fn first(due: DateTime<Utc>) -> Sla {
+        Sla {
+            first_response_due: due,
+            first_response_at: None,
+            breached: false,
+            warned: false,
+            next: None,
+            resolution: None,
+        }
+    }
+}
+
+/// Which promise an SLA clock keeps.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaTarget {
+    #[default]
+    FirstResponse,
+    NextResponse,
+    Resolution,
+}
+
+impl SlaTarget {
+    pub fn key(self) -> &'static str {
+        match self {
+            SlaTarget::FirstResponse => "first response",
+            SlaTarget::NextResponse => "next response",
+            SlaTarget::Resolution => "resolution",
+        }
+    }
+}
+
+/// A response clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clock {
+    pub due: DateTime<Utc>,
+    /// The sweep reported it due soon.
+    #[serde(default)]
+    pub warned: bool,
+    /// The sweep found it late.
+    #[serde(default)]
+    pub breached: bool,
+}
+
+/// The resolution clock: stops while the case waits on the customer and once it is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    /// The target, in seconds of counted time.
+    pub target_secs: u64,
+    /// Seconds counted before `running_since`.
+    pub spent_secs: u64,
+    /// Counting since then; `None` while stopped.
+    pub running_since: Option<DateTime<Utc>>,
+    /// When it is due if it keeps running; `None` while stopped.
+    pub due: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub warned: bool,
     #[serde(default)]
     pub breached: bool,
 }

@@ -1,16 +1,179 @@
-//! Service-level clocks: when a response is due, counting only business hours
-//! when the config says so.
+//! Service-level clocks: when a response or a resolution is due, counting only
+//! business hours when the config says so; which clocks run on a case, and how
+//! a step starts, stops and resumes them.
 //!
-//! Pure: the start time, the target and the calendar are arguments. Must not
-//! read the clock.
+//! Pure: the times, the targets and the calendar are arguments. Must not read
+//! the clock or decide what the team is told (that is `apply`'s sweep).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::model::Urgency;
+use super::model::{Case, Clock, Resolution, SlaTarget, Status, Urgency};
 use crate::config::{BusinessHours, Config};
+
+/// How a running clock stands at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockState {
+    OnTrack,
+    DueSoon,
+    Breached,
+}
+
+/// A running clock, as the card, the sweep and reports see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Running {
+    pub target: SlaTarget,
+    pub due: DateTime<Utc>,
+    pub warned: bool,
+    pub breached: bool,
+}
+
+impl Running {
+    /// Where it stands at `now`, warning `warn_before` ahead.
+    pub fn state(&self, now: DateTime<Utc>, warn_before: Duration) -> ClockState {
+        let warn = TimeDelta::from_std(warn_before).unwrap_or(TimeDelta::zero());
+        if self.breached || now >= self.due {
+            ClockState::Breached
+        } else if self.warned || (warn > TimeDelta::zero() && now >= self.due - warn) {
+            ClockState::DueSoon
+        } else {
+            ClockState::OnTrack
+        }
+    }
+}
+
+/// The clocks running on `case`, soonest due first.
+pub fn running(case: &Case) -> Vec<Running> {
+    let sla = &case.sla;
+    let mut clocks = Vec::new();
+    if case.status != Status::Closed && sla.first_response_at.is_none() {
+        clocks.push(Running {
+            target: SlaTarget::FirstResponse,
+            due: sla.first_response_due,
+            warned: sla.warned,
+            breached: sla.breached,
+        });
+    }
+    if let Some(next) = &sla.next {
+        clocks.push(Running {
+            target: SlaTarget::NextResponse,
+            due: next.due,
+            warned: next.warned,
+            breached: next.breached,
+        });
+    }
+    if let Some(Resolution {
+        due: Some(due),
+        warned,
+        breached,
+        ..
+    }) = &sla.resolution
+    {
+        clocks.push(Running {
+            target: SlaTarget::Resolution,
+            due: *due,
+            warned: *warned,
+            breached: *breached,
+        });
+    }
+    clocks.sort_by_key(|c| c.due);
+    clocks
+}
+
+/// The response clocks wait for us in these states; the resolution clock also runs while
+/// the conversation continues offline.
+fn awaits_answer(status: Status) -> bool {
+    matches!(status, Status::New | Status::Open)
+}
+
+fn resolution_runs(status: Status) -> bool {
+    matches!(status, Status::New | Status::Open | Status::Offline)
+}
+
+/// Keeps `after`'s clocks in step with what the step did to `before` at `now`: a customer
+/// post that needs an answer after our first one starts the next-response clock, and one
+/// stops when nobody awaits our answer any more; the resolution clock starts with the case,
+/// pauses while it waits on the customer and stops when it closes.
+pub fn track(before: &Case, after: &mut Case, now: DateTime<Utc>, config: &Config) {
+    let answered_before = after.sla.first_response_at.is_some();
+    let customer_wrote = after.posts.len() > before.posts.len();
+    if !awaits_answer(after.status) {
+        after.sla.next = None;
+    } else if answered_before && customer_wrote && after.sla.next.is_none() {
+        let target = config.sla.next_response.for_urgency(after.urgency);
+        after.sla.next = Some(Clock {
+            due: due(config, now, target),
+            warned: false,
+            breached: false,
+        });
+    }
+    let Some(target) = config.sla.resolution.for_urgency(after.urgency) else {
+        return;
+    };
+    let clock = after.sla.resolution.get_or_insert(Resolution {
+        target_secs: target.as_secs(),
+        spent_secs: 0,
+        running_since: None,
+        due: None,
+        warned: false,
+        breached: false,
+    });
+    match (clock.running_since, resolution_runs(after.status)) {
+        (None, true) => {
+            let left = clock.target_secs.saturating_sub(clock.spent_secs);
+            clock.running_since = Some(now);
+            clock.due = Some(due(config, now, Duration::from_secs(left)));
+        }
+        (Some(since), false) => {
+            clock.spent_secs = clock
+                .spent_secs
+                .saturating_add(elapsed(config, since, now).as_secs());
+            clock.running_since = None;
+            clock.due = None;
+        }
+        _ => {}
+    }
+}
+
+/// The SLA time between `from` and `to`: business time when the SLA counts in business
+/// hours, else wall time.
+pub fn elapsed(config: &Config, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+    if to <= from {
+        return Duration::ZERO;
+    }
+    let spent = match (&config.business_hours, config.sla.business_hours) {
+        (Some(hours), true) => business_time(hours, config.bot.timezone, from, to),
+        _ => to - from,
+    };
+    spent.to_std().unwrap_or_default()
+}
+
+/// The open time of the calendar between `from` and `to`.
+fn business_time(
+    hours: &BusinessHours,
+    tz: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> TimeDelta {
+    let mut total = TimeDelta::zero();
+    let mut date = from.with_timezone(&tz).date_naive();
+    let last = to.with_timezone(&tz).date_naive();
+    while date <= last {
+        if let Some((open, close)) = open_interval(hours, tz, date) {
+            let (start, end) = (from.max(open), to.min(close));
+            if start < end {
+                total += end - start;
+            }
+        }
+        match date.succ_opt() {
+            Some(next) => date = next,
+            None => break,
+        }
+    }
+    total
+}
 
 /// The first-response target for an urgency.
 pub fn first_response_target(config: &Config, urgency: Urgency) -> Duration {

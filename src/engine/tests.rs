@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod clocks;
 mod ingest;
 mod props;
 mod reply_rules;
@@ -173,6 +174,21 @@ pub(super) static SELF_APPROVAL: LazyLock<Config> =
 /// The same, with the SLA clock counting only Mon-Fri 09:00-17:00 UTC.
 pub(super) static BUSINESS_HOURS: LazyLock<Config> =
     LazyLock::new(|| build(&config_toml(false, true)));
+
+/// [`CONFIG`] without due-soon warnings.
+pub(super) static NO_WARNINGS: LazyLock<Config> = LazyLock::new(|| {
+    let toml = config_toml(false, false).replace(
+        "[sla.first_response]",
+        "[sla]\nwarn_before = \"0s\"\n\n[sla.first_response]",
+    );
+    build(&toml)
+});
+
+/// [`CONFIG`] with a resolution target for normal cases and breaches that raise urgency.
+pub(super) static STRICT_SLA: LazyLock<Config> = LazyLock::new(|| {
+    let extra = "\n[sla.resolution]\nnormal = \"8h\"\n\n[sla.breach]\nraise_urgency = true\n";
+    build(&(config_toml(false, false) + extra))
+});
 
 /// Accounts of the test config, by the network they simulate.
 pub(super) const ACCOUNTS: [&str; 7] = ["x", "fb", "fb-tag", "ig", "masto", "masto-big", "bsky"];
@@ -538,9 +554,20 @@ pub(super) fn card_view(case: &Case) -> impl PartialEq + std::fmt::Debug + '_ {
         case.assignee.clone(),
         case.urgency,
         case.escalation.as_ref().map(|e| e.team.clone()),
-        case.sla.first_response_due,
-        case.sla.first_response_at.is_some(),
-        case.sla.breached,
+        (
+            case.sla.first_response_due,
+            case.sla.first_response_at.is_some(),
+            case.sla.breached,
+        ),
+        // What the SLA line shows of the other clocks: when each is due and how it stands.
+        (
+            case.sla.warned,
+            case.sla.next.clone(),
+            case.sla
+                .resolution
+                .as_ref()
+                .map(|r| (r.due, r.warned, r.breached)),
+        ),
         case.tags.clone(),
         case.snoozed_until,
         case.offline.as_ref().map(|o| o.channel),
@@ -573,7 +600,7 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
 variant_names!(notice_name, ALL_NOTICES, Notice:
     CustomerPost, PostEdited, PostRemoved, PostHidden, Reopened, Claimed, Unclaimed, Assigned, Note, Escalated, Approved, Rejected,
     Withdrawn, Recalled, Published, PublishFailed, PublishDelayed, MovedOffline, Closed, Tagged, Snoozed,
-    SnoozeOver, SlaBreached, LoopSkipped, Acted, ActFailed,
+    SnoozeOver, SlaBreached, SlaDueSoon, LoopSkipped, Acted, ActFailed,
 );
 
 #[test]

@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use crate::engine::rules::{self, Unit};
 use crate::engine::{
     ActionKind, Answer, BOT, CUSTOMER, Case, Draft, DraftKind, DraftState, NetworkAction, Notice,
-    OfflineChannel, Permission, Platform, Purpose, Refusal, Status,
+    OfflineChannel, Permission, Platform, Purpose, Refusal, SlaTarget, Status, sla,
 };
 
 /// Default customer-facing templates (each can be overridden per account in bot.toml).
@@ -83,19 +83,38 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%a %d %b %H:%M").to_string()
 }
 
-/// SLA state as the card shows it.
+/// Who hears about a case's clocks: its owner, else its queue.
+fn owner(case: &Case, mention: Mention<'_>) -> String {
+    case.assignee
+        .as_deref()
+        .map_or_else(|| "Queue".to_owned(), mention)
+}
+
+/// "first-response", "next-response", "resolution": a target as an adjective.
+fn target_adjective(target: SlaTarget) -> String {
+    target.key().replace(' ', "-")
+}
+
+/// SLA state as the card shows it: the clock due soonest (the first response unnamed), else
+/// how the first response went.
 pub fn sla_state(case: &Case, now: DateTime<Utc>, tz: Tz) -> String {
+    if let Some(clock) = sla::running(case).first() {
+        let label = match clock.target {
+            SlaTarget::FirstResponse => String::new(),
+            other => format!("{} ", other.key()),
+        };
+        let due = local(clock.due, tz);
+        // The sweep marks a clock due soon, so the card changes when its state does.
+        return match clock.state(now, std::time::Duration::ZERO) {
+            sla::ClockState::Breached => format!("{label}BREACHED (was due {due})"),
+            sla::ClockState::DueSoon => format!("{label}due soon: {due}"),
+            sla::ClockState::OnTrack => format!("{label}due {due}"),
+        };
+    }
     match case.sla.first_response_at {
         Some(at) if at <= case.sla.first_response_due => "answered in time".to_owned(),
         Some(_) => "answered late".to_owned(),
-        None if case.status == Status::Closed => "closed unanswered".to_owned(),
-        None if case.sla.breached || now >= case.sla.first_response_due => {
-            format!(
-                "BREACHED (was due {})",
-                local(case.sla.first_response_due, tz)
-            )
-        }
-        None => format!("due {}", local(case.sla.first_response_due, tz)),
+        None => "closed unanswered".to_owned(),
     }
 }
 
@@ -426,16 +445,19 @@ pub fn notice_on(
                 action.target()
             )
         }
-        Notice::SlaBreached => {
-            let owner = case
-                .assignee
-                .as_deref()
-                .map_or_else(|| "Queue".to_owned(), mention);
-            format!(
-                "{owner}: #{} missed its first-response target.",
-                case.number
-            )
-        }
+        Notice::SlaBreached { target } => format!(
+            "🚨 {}: #{} missed its {} target.",
+            owner(case, mention),
+            case.number,
+            target_adjective(*target)
+        ),
+        Notice::SlaDueSoon { target, due } => format!(
+            "⏰ {}: #{}'s {} is due at {} UTC.",
+            owner(case, mention),
+            case.number,
+            target.key(),
+            due.format("%a %d %b %H:%M")
+        ),
     }
 }
 
