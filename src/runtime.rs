@@ -24,6 +24,8 @@ use crate::commands::Specs;
 use crate::config::{ChatKind, Config, SlackMode};
 use crate::dispatch::Dispatcher;
 use crate::engine::Platform;
+use crate::health::Health;
+use crate::metrics;
 use crate::scheduler;
 use crate::server;
 use crate::service::Service;
@@ -72,6 +74,8 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     // A part the bot cannot run without reports here, and the bot stops.
     let (fatal_tx, mut fatal_rx) = tokio::sync::mpsc::channel::<anyhow::Error>(1);
+    let metrics = metrics::install().context("installing the metrics recorder")?;
+    let health = Health::new();
 
     let mut networks = Networks::default();
     let mut demo_journal = None;
@@ -79,10 +83,11 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut x_hooks = HashMap::new();
     let mut meta_hooks = Vec::new();
     for account in &config.accounts {
+        health.account(&account.id);
         match (account.network, account.demo()) {
             (Platform::X, _) => {
                 let client = Arc::new(
-                    x::Client::new(account, service.store().clone())
+                    x::Client::new(account, service.store().clone(), Arc::clone(&health))
                         .with_context(|| format!("accounts `{}`: X client", account.id))?,
                 );
                 networks.insert(
@@ -118,7 +123,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                     format!("accounts `{}`: no facebook/instagram settings", account.id)
                 })?;
                 let graph = Arc::new(
-                    meta::client::Graph::new(account, settings)
+                    meta::client::Graph::new(account, settings, Arc::clone(&health))
                         .with_context(|| format!("accounts `{}`: Graph client", account.id))?,
                 );
                 networks.insert(
@@ -153,7 +158,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                 .slack
                 .as_ref()
                 .context("chat.kind is slack but there is no [chat.slack]")?;
-            Chat::Slack(Slack::connect(settings).await?)
+            Chat::Slack(Slack::connect(settings, Arc::clone(&health)).await?)
         }
         ChatKind::Discord => {
             let settings = config
@@ -161,7 +166,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                 .discord
                 .as_ref()
                 .context("chat.kind is discord but there is no [chat.discord]")?;
-            Chat::Discord(Discord::connect(settings, &specs).await?)
+            Chat::Discord(Discord::connect(settings, &specs, Arc::clone(&health)).await?)
         }
     };
     let surface: Arc<dyn ChatSurface> = match &chat {
@@ -202,9 +207,14 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         stopped.clone(),
     ));
 
-    let mut helpers = Vec::new();
+    let mut helpers = vec![tokio::spawn(metrics::upkeep(
+        metrics.clone(),
+        stopped.clone(),
+    ))];
     let mut console_task = None;
-    // The HTTP listener runs when something needs it: a webhook or Slack.
+    // The HTTP listener, and with it /healthz and /metrics, runs when something needs it: a
+    // webhook or Slack. A console or Discord bot without webhooks binds no port, so that demo
+    // runs and tests can start many at once with the default `bot.listen`.
     let mut routes = Router::new();
     let mut listen = !x_hooks.is_empty() || !meta_hooks.is_empty();
     if !x_hooks.is_empty() {
@@ -215,6 +225,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     }
     match chat {
         Chat::Console(console) => {
+            health.chat("console", true, crate::text::health::CONSOLE);
             let idle = {
                 let (service, running) = (Arc::clone(&service), Arc::clone(&sources_running));
                 Arc::new(move || {
@@ -298,7 +309,13 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         }
     }
     if listen {
-        helpers.push(server::serve(config.bot.listen, routes, stopped.clone()).await?);
+        let monitor = server::Monitor {
+            health: Arc::clone(&health),
+            metrics,
+            store: service.store().clone(),
+            networks: config.accounts.iter().map(|a| a.network).collect(),
+        };
+        helpers.push(server::serve(config.bot.listen, routes, monitor, stopped.clone()).await?);
     }
     tracing::info!(data_dir = %data_dir.display(), accounts = config.accounts.len(), "carebridge is running.");
 

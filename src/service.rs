@@ -15,8 +15,10 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::engine::{
-    self, Case, Ctx, DraftKind, Ingested, Input, Outcome, Refusal, SocialPost, Transition, rules,
+    self, Case, Ctx, DraftKind, DraftState, Effect, Ingested, Input, Notice, Outcome, Refusal,
+    SocialPost, Transition, rules,
 };
+use crate::metrics;
 use crate::store::{Index, OutboxEntry, Store, StoreError, Write};
 
 /// What ingesting one post did.
@@ -184,6 +186,12 @@ impl Service {
         if !writes.is_empty() {
             self.commit_all(&writes)?;
         }
+        let new = |(_, r): &(&SocialPost, &IngestResult)| !matches!(r, IngestResult::Duplicate(_));
+        posts
+            .iter()
+            .zip(&results)
+            .filter(new)
+            .for_each(|(p, _)| metrics::ingested(p.platform));
         Ok(results)
     }
 
@@ -291,7 +299,9 @@ impl Service {
             seen,
             done,
             ..Write::default()
-        })
+        })?;
+        observe(before, transition);
+        Ok(())
     }
 
     /// Runs the timed sweep over every active case. Returns how many changed.
@@ -310,6 +320,41 @@ impl Service {
             }
         }
         Ok(changed)
+    }
+}
+
+/// Counts what a committed step did that the metrics follow. Counted here, from the state
+/// change, rather than where the call was made: a step commits once, however many attempts
+/// and redeliveries led to it.
+fn observe(before: &Case, transition: &Transition) {
+    let after = &transition.case;
+    if before.sla.first_response_at.is_none()
+        && let Some(at) = after.sla.first_response_at
+    {
+        metrics::first_response((at - after.opened_at).num_milliseconds() as f64 / 1000.0);
+    }
+    let breached = |e: &Effect| {
+        matches!(
+            e,
+            Effect::Thread {
+                notice: Notice::SlaBreached
+            }
+        )
+    };
+    if transition.effects.iter().any(breached) {
+        metrics::sla_breached(after.urgency);
+    }
+    for draft in &after.drafts {
+        let was = before.draft(&draft.id).map(|d| d.state);
+        match draft.state {
+            DraftState::Published if was != Some(DraftState::Published) => {
+                metrics::published(after.platform)
+            }
+            DraftState::Failed if was != Some(DraftState::Failed) => {
+                metrics::publish_failed(after.platform)
+            }
+            _ => {}
+        }
     }
 }
 

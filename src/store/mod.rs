@@ -7,6 +7,7 @@
 //! Must not decide anything about the workflow; it stores what the engine
 //! returned.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use crate::engine::{AuditEntry, Case, Effect, Lookup};
+use crate::engine::{AuditEntry, Case, DraftState, Effect, Lookup, Platform, Status};
 
 /// Layout version written into the data dir. Bump it with a migration.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -96,6 +97,31 @@ pub struct Write<'a> {
     pub seen: Option<String>,
     /// A source cursor to advance with this step.
     pub cursor: Option<(String, String)>,
+}
+
+/// Counts of what the store holds now, for the `/metrics` gauges.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Cases that are not closed, by status and network.
+    pub cases: HashMap<(Status, Platform), u64>,
+    /// Drafts on cases that are not closed, by state.
+    pub drafts: HashMap<DraftState, u64>,
+    /// Pending outbox entries.
+    pub outbox: u64,
+}
+
+/// The few fields of a stored case that [`Store::tally`] counts; the rest is skipped unread.
+#[derive(Deserialize)]
+struct CaseHead {
+    status: Status,
+    platform: Platform,
+    #[serde(default)]
+    drafts: Vec<DraftHead>,
+}
+
+#[derive(Deserialize)]
+struct DraftHead {
+    state: DraftState,
 }
 
 /// The trees, in the order the transaction receives them. Small lookups
@@ -364,6 +390,26 @@ impl Store {
         self.trees[INDEX].insert(index_key(CREDENTIAL, key), value.as_bytes())?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Counts cases that are not closed (by status and network), their drafts (by state) and
+    /// the outbox. Closed cases are left out: they grow without bound, and reading them all on
+    /// every scrape would not be cheap; the active set and the outbox stay small.
+    pub fn tally(&self) -> Result<Tally, StoreError> {
+        let mut tally = Tally::default();
+        for item in self.trees[ACTIVE].iter() {
+            let (key, _) = item?;
+            let Some(bytes) = self.trees[CASES].get(&key)? else {
+                continue;
+            };
+            let head: CaseHead = decode("cases", &key, &bytes)?;
+            *tally.cases.entry((head.status, head.platform)).or_default() += 1;
+            for draft in head.drafts {
+                *tally.drafts.entry(draft.state).or_default() += 1;
+            }
+        }
+        tally.outbox = self.trees[OUTBOX].len() as u64;
+        Ok(tally)
     }
 
     /// Pending outbox entries, oldest first.

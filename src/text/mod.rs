@@ -8,6 +8,7 @@
 pub mod console;
 pub mod discord;
 pub mod forms;
+pub mod health;
 pub mod meta;
 pub mod slack;
 pub mod usage;

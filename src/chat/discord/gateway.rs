@@ -10,14 +10,16 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    ClientBuilder, Context, CreateInteractionResponse, CreateInteractionResponseMessage,
-    EventHandler, GatewayIntents, Interaction, Message, Reaction, Ready,
+    ClientBuilder, ConnectionStage, Context, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EventHandler, GatewayIntents, Interaction, Message, Reaction,
+    Ready, ShardStageUpdateEvent,
 };
 use serenity::async_trait;
 use tokio::sync::watch;
 
 use super::events::{self, Ack};
 use super::{Discord, Inbound, build_http, format};
+use crate::text;
 
 /// The intents the bot needs: guilds (threads, channels), guild messages
 /// (thread `!commands`), reactions (approval). Message Content is privileged
@@ -43,6 +45,24 @@ struct Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord gateway ready.");
+        self.discord
+            .status()
+            .chat("discord", true, text::health::GATEWAY_READY);
+    }
+
+    async fn shard_stage_update(&self, _: Context, event: ShardStageUpdateEvent) {
+        // Back to Connected after a resume needs no Ready; anything else is a drop.
+        match event.new {
+            ConnectionStage::Connected => {
+                self.discord
+                    .status()
+                    .chat("discord", true, text::health::GATEWAY_READY)
+            }
+            _ => self
+                .discord
+                .status()
+                .chat("discord", false, text::health::GATEWAY_DOWN),
+        }
     }
 
     async fn message(&self, _: Context, message: Message) {

@@ -37,6 +37,8 @@ use crate::commands::Specs;
 use crate::config::DiscordConfig;
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Case, ChatThread, Status};
+use crate::health::Health;
+use crate::metrics;
 use crate::text::{self, discord as words};
 use events::{message_id, split_id};
 
@@ -86,6 +88,8 @@ pub struct Discord {
     parents: Mutex<HashMap<u64, u64>>,
     roles: Mutex<HashMap<u64, (Instant, Vec<u64>)>>,
     health: Mutex<HashMap<String, Instant>>,
+    /// What `/healthz` shows for the chat.
+    status: Arc<Health>,
 }
 
 /// A REST client for `config`. serenity has no base-URL setting: any other
@@ -154,11 +158,24 @@ fn refusal(error: &serenity::Error) -> Option<Refusal> {
     }
 }
 
+/// The HTTP status of a call's answer (`None` when it timed out or never came).
+fn answered<T>(answer: &Result<serenity::Result<T>, tokio::time::error::Elapsed>) -> Option<u16> {
+    match answer {
+        Ok(Ok(_)) => Some(200),
+        Ok(Err(error)) => refusal(error).map(|r| r.status),
+        Err(_) => None,
+    }
+}
+
 impl Discord {
     /// Connects: learns who the bot is (a bad token stops the start with a
     /// clear error), checks every configured channel is a text or forum
     /// channel the bot can see, and brings `/care` up to date in the guild.
-    pub async fn connect(config: &DiscordConfig, specs: &Specs) -> anyhow::Result<Arc<Discord>> {
+    pub async fn connect(
+        config: &DiscordConfig,
+        specs: &Specs,
+        status: Arc<Health>,
+    ) -> anyhow::Result<Arc<Discord>> {
         let (http, proxied) = build_http(config);
         let http = Arc::new(http);
         let me = http
@@ -182,7 +199,12 @@ impl Discord {
             parents: Mutex::new(HashMap::new()),
             roles: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
+            status,
         };
+        // REST works; events arrive once the gateway is ready.
+        discord
+            .status
+            .chat("discord", false, text::health::GATEWAY_CONNECTING);
         for (queue, &id) in &config.channels {
             let kind = discord
                 .channel_kind(id)
@@ -194,6 +216,11 @@ impl Discord {
             .await
             .context("registering /care in the guild (chat.discord.guild_id)")?;
         Ok(Arc::new(discord))
+    }
+
+    /// The health registry, for the gateway's state.
+    pub fn status(&self) -> &Health {
+        &self.status
     }
 
     pub fn config(&self) -> &DiscordConfig {
@@ -254,7 +281,9 @@ impl Discord {
     {
         let mut waits = 0;
         loop {
-            let error = match tokio::time::timeout(CALL_TIMEOUT, attempt()).await {
+            let answer = tokio::time::timeout(CALL_TIMEOUT, attempt()).await;
+            metrics::api_call("discord", answered(&answer));
+            let error = match answer {
                 Ok(Ok(value)) => return Ok(value),
                 Ok(Err(error)) => error,
                 Err(_) => {

@@ -38,6 +38,8 @@ use crate::chat::{Attempt, ChatSurface};
 use crate::config::SlackConfig;
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Case, ChatThread};
+use crate::health::Health;
+use crate::metrics;
 use crate::text;
 use events::{Identity, message_id, split_id};
 use format::Mentions;
@@ -76,6 +78,8 @@ pub struct Slack {
     global: DefaultDirectRateLimiter,
     groups: Mutex<HashMap<String, (Instant, HashSet<String>)>>,
     health: Mutex<HashMap<String, Instant>>,
+    /// What `/healthz` shows for the chat.
+    status: Arc<Health>,
 }
 
 /// Builds the client for `api_url`. Plain http is allowed so that tests
@@ -103,7 +107,7 @@ fn quota(per_second: u32, burst: u32) -> Quota {
 impl Slack {
     /// Connects: `auth.test` learns who the bot is; a bad token stops the
     /// start with a clear error rather than failing on every later call.
-    pub async fn connect(config: &SlackConfig) -> anyhow::Result<Arc<Slack>> {
+    pub async fn connect(config: &SlackConfig, status: Arc<Health>) -> anyhow::Result<Arc<Slack>> {
         let client = Arc::new(build_client(&config.api_url)?);
         let token = SlackApiToken::new(config.bot_token.expose().into());
         let auth = client.open_session(&token).auth_test().await.map_err(|e| {
@@ -113,6 +117,7 @@ impl Slack {
             user_id: auth.user_id.value().clone(),
         };
         tracing::info!(team = %auth.team, user_id = %me.user_id, "Connected to Slack.");
+        status.chat("slack", true, text::health::CONNECTED);
         Ok(Arc::new(Slack {
             client,
             token,
@@ -123,6 +128,7 @@ impl Slack {
             global: RateLimiter::direct(quota(GLOBAL_PER_SECOND, GLOBAL_PER_SECOND)),
             groups: Mutex::new(HashMap::new()),
             health: Mutex::new(HashMap::new()),
+            status,
         }))
     }
 
@@ -166,7 +172,9 @@ impl Slack {
                 self.per_channel.until_key_ready(&channel.to_owned()).await;
                 self.global.until_ready().await;
             }
-            match attempt().await {
+            let result = attempt().await;
+            metrics::api_call("slack", Self::answered(&result));
+            match result {
                 Ok(value) => return Ok(value),
                 Err(SlackClientError::RateLimitError(limit)) => {
                     let wait = limit.retry_after.unwrap_or(Duration::from_secs(1));
@@ -189,6 +197,17 @@ impl Slack {
                 }
                 Err(error) => return Err(self.failed(method, channel, error).await),
             }
+        }
+    }
+
+    /// The HTTP status of a call's answer, `None` without one. Slack answers its API errors
+    /// (`ok: false`) with 200.
+    fn answered<T>(result: &Result<T, SlackClientError>) -> Option<u16> {
+        match result {
+            Ok(_) | Err(SlackClientError::ApiError(_)) => Some(200),
+            Err(SlackClientError::RateLimitError(_)) => Some(429),
+            Err(SlackClientError::HttpError(e)) => Some(e.status_code.as_u16()),
+            Err(_) => None,
         }
     }
 
@@ -224,6 +243,14 @@ impl Slack {
                     needed,
                     "Slack refused a call: the app's setup needs fixing."
                 );
+                if matches!(
+                    code,
+                    "invalid_auth" | "token_revoked" | "account_inactive" | "not_authed"
+                ) {
+                    // Nothing the bot posts gets through until someone fixes the token.
+                    self.status
+                        .chat("slack", false, text::health::SLACK_REFUSED);
+                }
                 self.tell_health(code, channel, &reason).await;
                 DeliveryError::permanent(reason)
             }

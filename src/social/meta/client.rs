@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use super::wire::{self, GraphError};
 use crate::config::{AccountConfig, MetaAccount, Secret};
 use crate::engine::Platform;
+use crate::health::Health;
+use crate::metrics;
 
 /// A Graph call that takes longer is abandoned (and retried by the dispatcher).
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,10 +67,15 @@ pub struct Graph {
     /// The Page or Instagram account id.
     owner: String,
     platform: Platform,
+    health: std::sync::Arc<Health>,
 }
 
 impl Graph {
-    pub fn new(account: &AccountConfig, meta: &MetaAccount) -> anyhow::Result<Graph> {
+    pub fn new(
+        account: &AccountConfig,
+        meta: &MetaAccount,
+        health: std::sync::Arc<Health>,
+    ) -> anyhow::Result<Graph> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .user_agent(concat!("carebridge/", env!("CARGO_PKG_VERSION")))
@@ -80,6 +87,7 @@ impl Graph {
             account: account.id.clone(),
             owner: meta.page_id.clone(),
             platform: account.network,
+            health,
         })
     }
 
@@ -94,6 +102,11 @@ impl Graph {
 
     pub fn platform(&self) -> Platform {
         self.platform
+    }
+
+    /// The account's health entry, for what reaches it other than a call (a webhook delivery).
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     /// One call: `body` goes as JSON; the token as a bearer header, so it never appears in
@@ -113,17 +126,21 @@ impl Graph {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
+        let response = request.send().await.map_err(|e| {
+            metrics::api_call("meta", None);
+            Failure::Unreachable(e.without_url().to_string())
+        })?;
         let status = response.status();
+        metrics::api_call("meta", Some(status.as_u16()));
         let retry_after = backoff(response.headers());
         let bytes = response
             .bytes()
             .await
             .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
         if let Some(error) = wire::graph_error(&bytes) {
+            if wire::meaning(&error) == wire::Meaning::TokenInvalid {
+                self.health.token_refused(&self.account);
+            }
             let retry_after = (wire::meaning(&error) == wire::Meaning::RateLimited)
                 .then(|| retry_after.unwrap_or(DEFAULT_BACKOFF));
             return Err(Failure::Graph { error, retry_after });
@@ -134,6 +151,7 @@ impl Graph {
                 false => Failure::BadResponse(format!("HTTP {status}")),
             });
         }
+        self.health.account_ok(&self.account);
         serde_json::from_slice(&bytes).map_err(|e| Failure::BadResponse(e.to_string()))
     }
 

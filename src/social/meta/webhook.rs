@@ -148,6 +148,7 @@ async fn work(service: Arc<Service>, hooks: Vec<Hook>, body: Bytes) {
             continue;
         };
         let account = hook.graph.account();
+        hook.graph.health().heard(account);
         for event in wire::entry_events(&delivery.object, account, &entry.id, entry, now) {
             match event {
                 Ok(Event::Post(post)) => posts.push(*post),

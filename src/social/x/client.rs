@@ -25,6 +25,8 @@ use super::wire::{
     XError,
 };
 use crate::config::{AccountConfig, Secret, XAuth};
+use crate::health::Health;
+use crate::metrics;
 use crate::store::Store;
 use crate::text;
 
@@ -141,6 +143,7 @@ pub struct Client {
     store: Store,
     configured_me: Option<String>,
     me: OnceCell<String>,
+    health: std::sync::Arc<Health>,
 }
 
 fn tokens_key(account: &str) -> String {
@@ -157,7 +160,11 @@ fn fingerprint(secret: &str) -> String {
 
 impl Client {
     /// A client for an X account (`account.x()` must be `Some`).
-    pub fn new(account: &AccountConfig, store: Store) -> anyhow::Result<Client> {
+    pub fn new(
+        account: &AccountConfig,
+        store: Store,
+        health: std::sync::Arc<Health>,
+    ) -> anyhow::Result<Client> {
         let x = account
             .x()
             .ok_or_else(|| anyhow::anyhow!("account {} is not an X account", account.id))?;
@@ -216,6 +223,7 @@ impl Client {
             store,
             configured_me: x.user_id.clone(),
             me: OnceCell::new(),
+            health,
         })
     }
 
@@ -423,6 +431,7 @@ impl Client {
             }
             let response = request.send().await.map_err(unreachable)?;
             let status = response.status().as_u16();
+            metrics::api_call("x", Some(status));
             let headers = response.headers().clone();
             let bytes = response.bytes().await.map_err(unreachable)?;
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -433,6 +442,7 @@ impl Client {
                     .and_then(|s| DateTime::from_timestamp(s, 0)),
             };
             if (200..300).contains(&status) {
+                self.health.account_ok(&self.account);
                 return Ok((bytes.to_vec(), rate));
             }
             let error = wire::classify(status, header("x-rate-limit-reset"), &bytes, call);
@@ -440,6 +450,9 @@ impl Client {
             if error == XError::Unauthorized && !refreshed && self.refresh(used.as_deref()).await? {
                 refreshed = true;
                 continue;
+            }
+            if error == XError::Unauthorized {
+                self.health.token_refused(&self.account);
             }
             return Err(ClientError::X(error));
         }
@@ -526,6 +539,7 @@ impl Client {
         }
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
+        metrics::api_call("x", Some(status.as_u16()));
         let bytes = response.bytes().await.map_err(unreachable)?;
         if !status.is_success() {
             if status.is_server_error() {
@@ -585,6 +599,8 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ClientError> {
 }
 
 fn unreachable(error: reqwest::Error) -> ClientError {
+    // Counted as a call without an answer (`status_class="none"`).
+    metrics::api_call("x", None);
     // Without the URL: query strings are harmless, but keep messages short.
     ClientError::Unreachable(error.without_url().to_string())
 }
