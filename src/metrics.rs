@@ -18,7 +18,7 @@ use std::time::Duration;
 use ::metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::engine::{DraftState, Platform, Status, Urgency};
+use crate::engine::{DraftState, Platform, SlaTarget, Status, Urgency};
 use crate::store::{Store, Tally};
 
 const POSTS_INGESTED: &str = "carebridge_posts_ingested_total";
@@ -85,7 +85,7 @@ fn describe() {
     );
     describe_counter!(
         SLA_BREACHES,
-        "Cases whose first-response target passed unanswered."
+        "SLA targets missed, by the urgency they were set for and the target."
     );
     describe_histogram!(
         FIRST_RESPONSE,
@@ -116,9 +116,14 @@ pub fn publish_failed(network: Platform) {
     counter!(PUBLISH_FAILURES, "network" => network.key()).increment(1);
 }
 
-/// A case missed its first-response target.
-pub fn sla_breached(urgency: Urgency) {
-    counter!(SLA_BREACHES, "urgency" => urgency.key()).increment(1);
+/// A case missed an SLA target set for `urgency`.
+pub fn sla_breached(urgency: Urgency, target: SlaTarget) {
+    let target = match target {
+        SlaTarget::FirstResponse => "first_response",
+        SlaTarget::NextResponse => "next_response",
+        SlaTarget::Resolution => "resolution",
+    };
+    counter!(SLA_BREACHES, "urgency" => urgency.key(), "target" => target).increment(1);
 }
 
 /// A case got its first published answer, `seconds` after it opened.

@@ -333,16 +333,14 @@ fn observe(before: &Case, transition: &Transition) {
     {
         metrics::first_response((at - after.opened_at).num_milliseconds() as f64 / 1000.0);
     }
-    let breached = |e: &Effect| {
-        matches!(
-            e,
-            Effect::Thread {
-                notice: Notice::SlaBreached
-            }
-        )
-    };
-    if transition.effects.iter().any(breached) {
-        metrics::sla_breached(after.urgency);
+    for effect in &transition.effects {
+        if let Effect::Thread {
+            notice: Notice::SlaBreached { target },
+        } = effect
+        {
+            // The urgency the target was set for, before a breach may raise it.
+            metrics::sla_breached(before.urgency, *target);
+        }
     }
     for draft in &after.drafts {
         let was = before.draft(&draft.id).map(|d| d.state);
