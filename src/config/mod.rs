@@ -134,6 +134,9 @@ pub struct BotConfig {
     /// `reopen_window`: a new post from the same author within this time after a case was
     /// closed reopens that case instead of opening a new one; more than zero (default `72h`).
     pub reopen_window: Duration,
+    /// `auto_close_after`: a case waiting on the customer this long is closed by the sweep,
+    /// with a note in its thread; more than zero (default: none, cases wait for good).
+    pub auto_close_after: Option<Duration>,
 }
 
 /// Which chat system cases are worked in.
@@ -449,6 +452,21 @@ pub struct OfflineTemplates {
     pub dm: String,
 }
 
+/// `[accounts.off_hours]`: an automatic answer to customers who write outside business hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffHours {
+    /// `message`: the answer, sent once per conversation per off-hours period; placeholders
+    /// `{name}` `{handle}` `{case}` `{opens}` (the next opening time) (default
+    /// `crate::text::defaults::OFF_HOURS`).
+    pub message: String,
+    /// `public`: also answer public posts (mentions, comments), publicly; otherwise only
+    /// direct messages are answered (default `false`).
+    pub public: bool,
+}
+
+/// Placeholders an off-hours message may use.
+pub const OFF_HOURS_PLACEHOLDERS: &[&str] = &["name", "handle", "case", "opens"];
+
 impl OfflineTemplates {
     /// The template for `channel`.
     pub fn get(&self, channel: OfflineChannel) -> &str {
@@ -507,6 +525,9 @@ pub struct AccountConfig {
     pub close_loop_text: String,
     /// `[accounts.offline]`: templates for `offline <channel>` (defaults as documented there).
     pub offline: OfflineTemplates,
+    /// `[accounts.off_hours]`: the autoresponder outside `[business_hours]`, which must then
+    /// exist (default: absent, no autoresponder).
+    pub off_hours: Option<OffHours>,
     /// The demo-only keys (`simulate`, `pace`, `feed`); `Some` exactly for `network = "demo"`.
     pub demo: Option<DemoSource>,
     /// `api_url`: the network's API base, for proxies and tests (default: the network's public

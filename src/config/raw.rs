@@ -55,6 +55,8 @@ pub(super) struct RawBot {
     pub flush_interval: Option<String>,
     /// [`super::BotConfig::reopen_window`].
     pub reopen_window: Option<String>,
+    /// [`super::BotConfig::auto_close_after`].
+    pub auto_close_after: Option<String>,
 }
 
 /// `[chat]` as written.
@@ -264,6 +266,8 @@ pub(super) struct RawAccount {
     pub close_loop_text: Option<String>,
     /// [`super::AccountConfig::offline`].
     pub offline: Option<RawOffline>,
+    /// [`super::AccountConfig::off_hours`].
+    pub off_hours: Option<RawOffHours>,
     /// [`super::DemoSource::platform`] (demo accounts only).
     pub simulate: Option<String>,
     /// [`super::DemoSource::pace`] (demo accounts only).
@@ -351,6 +355,16 @@ pub(super) struct RawOffline {
     pub sms: Option<String>,
     /// [`super::OfflineTemplates::dm`].
     pub dm: Option<String>,
+}
+
+/// `[accounts.off_hours]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an [accounts.off_hours] table")]
+pub(super) struct RawOffHours {
+    /// [`super::OffHours::message`].
+    pub message: Option<String>,
+    /// [`super::OffHours::public`].
+    pub public: Option<bool>,
 }
 
 /// One `[[jobs]]` entry as written.

@@ -477,6 +477,35 @@ fn sla_targets_beyond_the_first_response() {
 }
 
 #[test]
+fn off_hours_answers_and_auto_close() {
+    let hours = "[business_hours]\ndays = \"Mon-Fri\"\n";
+    let config = ok(&format!(
+        "[bot]\nauto_close_after = \"3d\"\n{hours}{MINIMAL}[accounts.off_hours]\npublic = true\n"
+    ));
+    assert_eq!(
+        config.bot.auto_close_after,
+        Some(Duration::from_secs(3 * 86_400))
+    );
+    let off = config.accounts[0].off_hours.as_ref().unwrap();
+    assert_eq!(off.message, defaults::OFF_HOURS);
+    assert!(off.public);
+    // Off unless written.
+    let plain = ok(MINIMAL);
+    assert_eq!(plain.bot.auto_close_after, None);
+    assert_eq!(plain.accounts[0].off_hours, None);
+    assert_problems(
+        &format!(
+            "[bot]\nauto_close_after = \"0s\"\n{MINIMAL}[accounts.off_hours]\nmessage = \"Back {{when}}\"\n"
+        ),
+        &[
+            "bot.auto_close_after: must be more than zero",
+            "accounts[0].off_hours: answers outside business hours, but there is no [business_hours] section",
+            "accounts[0].off_hours.message: unknown placeholder {when} (available: {name}, {handle}, {case}, {opens})",
+        ],
+    );
+}
+
+#[test]
 fn bad_durations() {
     assert_problems(
         &with("[sla.first_response]\nhigh = \"4 hours\""),

@@ -23,9 +23,10 @@ use super::raw::{
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
     Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, JobConfig,
-    JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFFLINE_PLACEHOLDERS, OfflineTemplates,
-    PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
-    TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook, parse_crontab, parse_duration, path,
+    JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFF_HOURS_PLACEHOLDERS,
+    OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency, Problem, RoutingRule, Secret,
+    SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook,
+    parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -171,7 +172,7 @@ pub(super) fn validate(
     };
     let routing = v.routing(raw.routing.or_default(), account_ids.as_ref());
     let canned = v.canned(raw.canned.or_default());
-    let accounts = v.accounts(raw.accounts);
+    let accounts = v.accounts(raw.accounts, business_hours_written);
     let jobs = v.jobs(raw.jobs.or_default(), bot.timezone);
     Config {
         bot,
@@ -246,12 +247,16 @@ impl Validator<'_> {
             Duration::from_secs(72 * 3600),
             false,
         );
+        let auto_close_after = raw
+            .auto_close_after
+            .map(|text| self.duration("bot.auto_close_after", Some(text), Duration::ZERO, false));
         BotConfig {
             data_dir,
             listen,
             timezone,
             flush_interval,
             reopen_window,
+            auto_close_after,
         }
     }
 
@@ -785,7 +790,11 @@ impl Validator<'_> {
         raw
     }
 
-    fn accounts(&mut self, raw: Section<Elements<RawAccount>>) -> Vec<AccountConfig> {
+    fn accounts(
+        &mut self,
+        raw: Section<Elements<RawAccount>>,
+        business_hours_written: bool,
+    ) -> Vec<AccountConfig> {
         // When `accounts` is there but not an array, that is already reported.
         let broken = matches!(raw, Section::Broken);
         let raw = raw.or_default();
@@ -801,7 +810,7 @@ impl Validator<'_> {
         for (i, account) in raw.into_iter().enumerate() {
             if let Some(account) = account {
                 let at = path::index("accounts", i);
-                accounts.push(self.account(&at, account, &mut ids));
+                accounts.push(self.account(&at, account, &mut ids, business_hours_written));
             }
         }
         accounts
@@ -812,6 +821,7 @@ impl Validator<'_> {
         at: &str,
         mut raw: RawAccount,
         ids: &mut BTreeMap<String, String>,
+        business_hours_written: bool,
     ) -> AccountConfig {
         let id = self.account_id(at, raw.id.take(), ids);
         let network = self.network(at, raw.network.take());
@@ -955,6 +965,24 @@ impl Validator<'_> {
             TEMPLATE_PLACEHOLDERS,
         );
         let offline = self.offline(&path::key(at, "offline"), raw.offline.unwrap_or_default());
+        let off_hours = raw.off_hours.take().map(|off| {
+            let at = path::key(at, "off_hours");
+            if !business_hours_written {
+                self.problem(
+                    &at,
+                    "answers outside business hours, but there is no [business_hours] section",
+                );
+            }
+            OffHours {
+                message: self.template(
+                    &path::key(&at, "message"),
+                    off.message,
+                    defaults::OFF_HOURS,
+                    OFF_HOURS_PLACEHOLDERS,
+                ),
+                public: off.public.unwrap_or(false),
+            }
+        });
 
         AccountConfig {
             id,
@@ -969,6 +997,7 @@ impl Validator<'_> {
             close_loop,
             close_loop_text,
             offline,
+            off_hours,
             demo,
             api_url,
             poll_interval,

@@ -637,9 +637,35 @@ fn draft(
     ctx: &Ctx<'_>,
 ) -> Result<String, Refusal> {
     let account = ctx.config.account(&step.case.account);
+    let needs_approval = needs_approval(&step.case, account, actor);
+    add_draft(
+        step,
+        &actor.id,
+        kind,
+        purpose,
+        text,
+        target,
+        needs_approval,
+        ctx,
+    )
+}
+
+/// Adds a draft by `author` once the network's rules allow it; queues its publication at
+/// once unless it `needs_approval`.
+#[allow(clippy::too_many_arguments)]
+fn add_draft(
+    step: &mut Step<'_>,
+    author: &str,
+    kind: DraftKind,
+    purpose: Purpose,
+    text: String,
+    target: &CasePost,
+    needs_approval: bool,
+    ctx: &Ctx<'_>,
+) -> Result<String, Refusal> {
+    let account = ctx.config.account(&step.case.account);
     check_text(&step.case, account, kind, &text, ctx.lookup)?;
     check_target(&step.case, account, kind, target, ctx)?;
-    let needs_approval = needs_approval(&step.case, account, actor);
     let c = step.case();
     let id = format!("{}.{}", c.number, c.drafts.len() + 1);
     c.drafts.push(Draft {
@@ -648,7 +674,7 @@ fn draft(
         purpose,
         text,
         in_reply_to: target.id.clone(),
-        author: actor.id.clone(),
+        author: author.to_owned(),
         created_at: ctx.now,
         state: if needs_approval {
             DraftState::Pending
@@ -670,7 +696,7 @@ fn draft(
         DraftKind::Direct => "direct",
     };
     step.audit(
-        &actor.id,
+        author,
         "drafted",
         Some(format!(
             "draft {id} ({kind_key}, {})",
@@ -686,6 +712,58 @@ fn draft(
         step.effect(Effect::Publish { draft: id.clone() });
     }
     Ok(id)
+}
+
+/// The off-hours autoresponder: outside business hours, a customer's `post` (a direct
+/// message, or any post where the account opts in) gets the account's off-hours message, once
+/// per case in each off-hours period. It goes out without approval: the team wrote it in
+/// bot.toml. A network refusal (a closed window, a duplicate text) skips it, noted in the audit.
+pub(super) fn off_hours(step: &mut Step<'_>, post: &str, ctx: &Ctx<'_>) {
+    let (Some(account), Some(hours)) = (
+        ctx.config.account(&step.case.account),
+        ctx.config.business_hours.as_ref(),
+    ) else {
+        return;
+    };
+    let (Some(off), Some(target)) = (&account.off_hours, step.case.post(post).cloned()) else {
+        return;
+    };
+    let tz = ctx.config.bot.timezone;
+    if sla::is_open(hours, tz, ctx.now) || (!target.kind.is_direct() && !off.public) {
+        return;
+    }
+    let period = sla::last_close(hours, tz, ctx.now);
+    if step
+        .case
+        .off_hours_answered
+        .is_some_and(|at| period.is_none_or(|start| at >= start))
+    {
+        return;
+    }
+    let opens = sla::next_open(hours, tz, ctx.now);
+    let message = text::off_hours(&off.message, &step.case, opens, tz);
+    let kind = if target.kind.is_direct() {
+        DraftKind::Direct
+    } else {
+        DraftKind::Public
+    };
+    match add_draft(
+        step,
+        BOT,
+        kind,
+        Purpose::OffHours,
+        message,
+        &target,
+        false,
+        ctx,
+    ) {
+        Ok(_) => step.case().off_hours_answered = Some(ctx.now),
+        Err(refusal) => step.audit(
+            BOT,
+            "off-hours answer skipped",
+            Some(text::refusal(&refusal, &text::at)),
+        ),
+    }
 }
 
 fn offline(
@@ -795,16 +873,46 @@ fn close(
             }
         }
     }
+    shut(step, &actor.id, note);
+    Ok(())
+}
+
+/// Closes the case for `by`, with an optional note for the thread.
+fn shut(step: &mut Step<'_>, by: &str, note: Option<String>) {
+    let now = step.now;
     let c = step.case();
     c.status = Status::Closed;
-    c.closed_at = Some(ctx.now);
+    c.closed_at = Some(now);
     c.snoozed_until = None;
-    step.audit(&actor.id, "closed", note.clone());
+    step.audit(by, "closed", note.clone());
     step.notice(Notice::Closed {
-        by: actor.id.clone(),
+        by: by.to_owned(),
         note,
     });
-    Ok(())
+}
+
+/// When the case started waiting on the customer: our latest published answer.
+fn waiting_since(case: &Case) -> Option<DateTime<Utc>> {
+    case.drafts
+        .iter()
+        .filter(|d| d.state == DraftState::Published)
+        .filter_map(|d| d.published_at)
+        .max()
+}
+
+/// Whether the sweep at `now` closes `case` for waiting on the customer longer than
+/// `bot.auto_close_after` (never with a draft still to decide or to send).
+fn auto_close_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
+    let Some(after) = config.bot.auto_close_after else {
+        return false;
+    };
+    let after = TimeDelta::from_std(after).unwrap_or(TimeDelta::MAX);
+    case.status == Status::Waiting
+        && !case
+            .drafts
+            .iter()
+            .any(|d| matches!(d.state, DraftState::Pending | DraftState::Approved))
+        && waiting_since(case).is_some_and(|since| now - since >= after)
 }
 
 fn decide(case: &mut Case, draft: &str, state: DraftState, by: &str, ctx: &Ctx<'_>) {
@@ -915,12 +1023,14 @@ fn outcome_step(step: &mut Step<'_>, outcome: Outcome) {
             d.published_at = Some(now);
             d.error = None;
             let purpose = d.purpose.clone();
-            if c.sla.first_response_at.is_none() {
+            // The autoresponder only says when we are back: nobody answered yet.
+            if c.sla.first_response_at.is_none() && purpose != Purpose::OffHours {
                 c.sla.first_response_at = Some(now);
             }
-            if purpose != Purpose::CloseLoop
-                && purpose != Purpose::OfflineInvite
-                && matches!(c.status, Status::New | Status::Open)
+            if !matches!(
+                purpose,
+                Purpose::CloseLoop | Purpose::OfflineInvite | Purpose::OffHours
+            ) && matches!(c.status, Status::New | Status::Open)
             {
                 c.status = Status::Waiting;
             }
@@ -1073,7 +1183,9 @@ fn clock_news(case: &Case, now: DateTime<Utc>, config: &Config) -> Vec<(sla::Run
 
 /// Whether a sweep at `now` has anything to do for `case`.
 pub fn sweep_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
-    snooze_over(case, now) || !clock_news(case, now, config).is_empty()
+    snooze_over(case, now)
+        || !clock_news(case, now, config).is_empty()
+        || auto_close_due(case, now, config)
 }
 
 /// Whether a queued effect should still run on the case as it is now.
@@ -1097,6 +1209,11 @@ fn sweep(step: &mut Step<'_>, config: &Config) {
         step.case().snoozed_until = None;
         step.audit(BOT, "snooze over", None);
         step.notice(Notice::SnoozeOver);
+    }
+    if auto_close_due(&step.case, now, config) {
+        let note = text::auto_closed(config.bot.auto_close_after, config.bot.reopen_window);
+        shut(step, BOT, Some(note));
+        return;
     }
     for (clock, state) in clock_news(&step.case, now, config) {
         let target = clock.target;

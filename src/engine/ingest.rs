@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use chrono::TimeDelta;
 
-use super::apply::{Step, needs_us, reopen};
+use super::apply::{Step, needs_us, off_hours, reopen};
 use super::model::{CUSTOMER, Case, CasePost, SocialPost, Status};
 use super::{Ctx, Effect, Notice, Transition, routing, sla};
 
@@ -89,6 +89,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         updated_at: ctx.now,
         closed_at: None,
         chat: None,
+        off_hours_answered: None,
     };
     let routed = route
         .rule
@@ -107,6 +108,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
     step.audit(CUSTOMER, "opened", Some(details));
     // A brand-new case has no card yet: always post one.
     step.effect(Effect::Card);
+    off_hours(&mut step, &post.id, ctx);
     step.finish_new(ctx.config)
 }
 
@@ -151,5 +153,6 @@ fn join(case: &Case, post: &SocialPost, ctx: &Ctx<'_>) -> Transition {
             post: post.id.clone(),
         },
     });
+    off_hours(&mut step, &post.id, ctx);
     step.finish(ctx.config)
 }

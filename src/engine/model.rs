@@ -420,6 +420,9 @@ pub enum Purpose {
     Canned(String),
     OfflineInvite,
     CloseLoop,
+    /// The account's automatic answer outside business hours: it tells the customer when
+    /// the team is back, so it answers nothing (no SLA met, the case still needs us).
+    OffHours,
 }
 
 /// Where a draft is in its life.
@@ -661,6 +664,9 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub chat: Option<ChatThread>,
+    /// When the off-hours autoresponder last answered in this case (once per off-hours period).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub off_hours_answered: Option<DateTime<Utc>>,
 }
 
 impl Case {
@@ -687,8 +693,11 @@ impl Case {
         self.posts.iter().find(|p| p.id == id)
     }
 
+    /// Whether a person's answer went out (the off-hours autoresponder's doesn't count).
     pub fn has_published(&self) -> bool {
-        self.drafts.iter().any(|d| d.state == DraftState::Published)
+        self.drafts
+            .iter()
+            .any(|d| d.state == DraftState::Published && d.purpose != Purpose::OffHours)
     }
 }
 

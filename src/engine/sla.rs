@@ -112,6 +112,10 @@ pub fn track(before: &Case, after: &mut Case, now: DateTime<Utc>, config: &Confi
     let Some(target) = config.sla.resolution.for_urgency(after.urgency) else {
         return;
     };
+    // A case that is not counting (waiting, closed) gets its clock when it next counts.
+    if after.sla.resolution.is_none() && !resolution_runs(after.status) {
+        return;
+    }
     let clock = after.sla.resolution.get_or_insert(Resolution {
         target_secs: target.as_secs(),
         spent_secs: 0,
@@ -196,6 +200,35 @@ pub fn is_open(hours: &BusinessHours, tz: Tz, at: DateTime<Utc>) -> bool {
     let local = at.with_timezone(&tz);
     open_interval(hours, tz, local.date_naive())
         .is_some_and(|(open, close)| at >= open && at < close)
+}
+
+/// The next time the team opens after `at` (`at` itself when open then); `None` for a
+/// calendar without a business day in the next ten years.
+pub fn next_open(hours: &BusinessHours, tz: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut date = at.with_timezone(&tz).date_naive();
+    for _ in 0..3660 {
+        if let Some((open, close)) = open_interval(hours, tz, date)
+            && at < close
+        {
+            return Some(open.max(at));
+        }
+        date = date.succ_opt()?;
+    }
+    None
+}
+
+/// When the team last closed, at or before `at`: the start of the off-hours period `at` is in.
+pub fn last_close(hours: &BusinessHours, tz: Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut date = at.with_timezone(&tz).date_naive();
+    for _ in 0..3660 {
+        if let Some((_, close)) = open_interval(hours, tz, date)
+            && close <= at
+        {
+            return Some(close);
+        }
+        date = date.pred_opt()?;
+    }
+    None
 }
 
 /// The open interval of a local date in UTC, if that date is a business day.

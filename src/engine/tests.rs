@@ -184,10 +184,30 @@ pub(super) static NO_WARNINGS: LazyLock<Config> = LazyLock::new(|| {
     build(&toml)
 });
 
-/// [`CONFIG`] with a resolution target for normal cases and breaches that raise urgency.
+/// [`CONFIG`] with a resolution target for normal cases, breaches that raise urgency, and
+/// cases waiting on the customer for 48h closed by the sweep.
 pub(super) static STRICT_SLA: LazyLock<Config> = LazyLock::new(|| {
     let extra = "\n[sla.resolution]\nnormal = \"8h\"\n\n[sla.breach]\nraise_urgency = true\n";
-    build(&(config_toml(false, false) + extra))
+    let toml = config_toml(false, false).replace(
+        "reopen_window = \"72h\"",
+        "reopen_window = \"72h\"\nauto_close_after = \"48h\"",
+    );
+    build(&(toml + extra))
+});
+
+/// [`BUSINESS_HOURS`] (Mon-Fri 09:00-17:00 UTC) with the off-hours autoresponder on `x`
+/// (direct messages only) and on `masto` (public posts too).
+pub(super) static AFTER_HOURS: LazyLock<Config> = LazyLock::new(|| {
+    let toml = config_toml(false, true)
+        .replace(
+            "queue = \"social\"\n",
+            "queue = \"social\"\n[accounts.off_hours]\nmessage = \"Hi {name}, we're back {opens}.\"\n",
+        )
+        .replace(
+            "approval = \"first_reply\"\n",
+            "approval = \"first_reply\"\n[accounts.off_hours]\npublic = true\n",
+        );
+    build(&toml)
 });
 
 /// Accounts of the test config, by the network they simulate.

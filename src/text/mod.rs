@@ -31,6 +31,7 @@ pub mod defaults {
     pub const OFFLINE_SMS: &str = "Hi {name}, we'd like to sort this out with you directly. Could you text us at {address} quoting case {case}? Thanks, {agent}";
     pub const OFFLINE_DM: &str = "Hi {name}, we'd like to sort this out with you privately. Could you send us a direct message quoting case {case}? Thanks, {agent}";
     pub const CLOSE_LOOP: &str = "Hi {name}, following up here: we've sorted this out with you privately. Thanks for your patience! {agent}";
+    pub const OFF_HOURS: &str = "Hi {name}, thanks for your message! Our team is away right now and back {opens}; we'll answer you then.";
 }
 
 /// Formats a user id as a mention on the current chat surface.
@@ -49,6 +50,25 @@ pub fn fill(template: &str, case: &Case, agent: &str, address: Option<&str>) -> 
         .replace("{agent}", agent)
         .replace("{case}", &format!("#{}", case.number))
         .replace("{address}", address.unwrap_or("the address in our profile"))
+}
+
+/// The note on a case the sweep closed for waiting on the customer `after` this long.
+pub fn auto_closed(after: Option<std::time::Duration>, reopen: std::time::Duration) -> String {
+    format!(
+        "no answer from the customer in {}; a new post from them within {} reopens it.",
+        after.map_or_else(|| "a while".to_owned(), crate::duration::format_duration),
+        crate::duration::format_duration(reopen)
+    )
+}
+
+/// The off-hours message from its template: the customer's placeholders, and `{opens}` as
+/// the next opening time in the bot's time zone ("soon" for a calendar that never opens).
+pub fn off_hours(template: &str, case: &Case, opens: Option<DateTime<Utc>>, tz: Tz) -> String {
+    let opens = opens.map_or_else(
+        || "soon".to_owned(),
+        |at| at.with_timezone(&tz).format("%A at %H:%M").to_string(),
+    );
+    fill(template, case, "", None).replace("{opens}", &opens)
 }
 
 pub fn platform_name(platform: Platform) -> &'static str {
@@ -213,6 +233,7 @@ pub fn draft(
         Purpose::Canned(name) => format!(" (canned: {name})"),
         Purpose::OfflineInvite => " (invitation to continue offline)".to_owned(),
         Purpose::CloseLoop => " (closing the loop)".to_owned(),
+        Purpose::OffHours => " (automatic off-hours answer)".to_owned(),
     };
     let ask = if draft.needs_approval && draft.state == DraftState::Pending {
         format!("Approvers: react {approve} to send or {reject} to reject.")

@@ -1,5 +1,6 @@
-//! SLA clocks: the sweep's due-soon and breach reports for every clock (table rows), and how
-//! steps start, stop, pause and resume the clocks (plain tests over fixtures).
+//! Timed work in the engine: the sweep's due-soon and breach reports for every clock and its
+//! auto-close (table rows); how steps start, stop, pause and resume the clocks, and the
+//! off-hours autoresponder (plain tests over fixtures).
 
 use super::table::{Row, close};
 use super::*;
@@ -117,6 +118,43 @@ pub(super) fn rows() -> Vec<Row> {
         .effects(vec![breached(FirstResponse), Effect::Card])
         .audit(&["sla breached", "urgency raised"])
         .check(|_, t| eq("urgency", t.case.urgency, Urgency::High)),
+        Row::new(
+            "auto-close: a case waiting on the customer past auto_close_after is closed",
+            F::waiting().config(&STRICT_SLA).at(hours(49)),
+            Input::Sweep,
+        )
+        .status(Status::Closed)
+        .effects(vec![
+            thread(Notice::Closed {
+                by: s(BOT),
+                note: Some(s(
+                    "no answer from the customer in 2d; a new post from them within 3d reopens it.",
+                )),
+            }),
+            Effect::Card,
+        ])
+        .audit(&["closed"]),
+        Row::new(
+            "auto-close: not before its time",
+            F::waiting().config(&STRICT_SLA).at(hours(47)),
+            Input::Sweep,
+        )
+        .noop(),
+        Row::new(
+            "auto-close: never with a draft still waiting for approval",
+            F::waiting()
+                .then(reply(ana(), "Anything else?"))
+                .config(&STRICT_SLA)
+                .at(hours(49)),
+            Input::Sweep,
+        )
+        .noop(),
+        Row::new(
+            "auto-close: off unless configured",
+            F::waiting().at(hours(200)),
+            Input::Sweep,
+        )
+        .noop(),
         Row::new(
             "sla: a closed case has no clock to report",
             F::open().then(close(ana())).at(hours(9)),
@@ -265,4 +303,125 @@ fn a_case_stored_before_the_new_clocks_still_loads() {
     sla.remove("breached");
     let old: Case = serde_json::from_value(json).unwrap();
     assert_eq!(old, case);
+}
+
+/// Saturday 28 November 2026 at `hour`:00 UTC: the team (Mon-Fri 09-17) is away.
+fn saturday(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, hour, 0, 0).unwrap()
+}
+
+fn opened_at(post: &SocialPost, now: DateTime<Utc>) -> Transition {
+    match super::super::ingest(
+        post,
+        None,
+        NUMBER,
+        &ctx(&AFTER_HOURS, &Sent::default(), now),
+    ) {
+        Ingested::Opened(t) => t,
+        other => panic!("expected a new case, got {other:?}"),
+    }
+}
+
+fn joined_at(case: &Case, post: &SocialPost, now: DateTime<Utc>) -> Transition {
+    match super::super::ingest(
+        post,
+        Some(case),
+        NUMBER + 1,
+        &ctx(&AFTER_HOURS, &Sent::default(), now),
+    ) {
+        Ingested::Joined(t) => t,
+        other => panic!("expected the post to join, got {other:?}"),
+    }
+}
+
+fn off_hours_drafts(case: &Case) -> Vec<&Draft> {
+    case.drafts
+        .iter()
+        .filter(|d| d.purpose == Purpose::OffHours)
+        .collect()
+}
+
+#[test]
+fn a_first_dm_after_hours_is_answered_once_with_the_opening_time() {
+    let dm = post("x", "d1", PostKind::DirectMessage, "Where is my parcel?");
+    let t = opened_at(&dm, saturday(11));
+    let drafts = off_hours_drafts(&t.case);
+    assert_eq!(drafts.len(), 1);
+    let d = drafts[0];
+    assert_eq!(d.text, "Hi Carol, we're back Monday at 09:00.");
+    assert_eq!(
+        (d.kind, d.state, d.author.as_str()),
+        (DraftKind::Direct, DraftState::Approved, BOT)
+    );
+    assert!(!d.needs_approval, "the team wrote it in bot.toml");
+    assert_eq!(
+        t.effects,
+        [
+            Effect::Card,
+            Effect::ShowDraft { draft: s("7.1") },
+            Effect::Publish { draft: s("7.1") }
+        ]
+    );
+    assert_eq!(t.case.off_hours_answered, Some(saturday(11)));
+    // Sent: it answers nothing, so the case still needs us and its first response is due.
+    let sent = super::super::apply(
+        &t.case,
+        published("7.1"),
+        &ctx(&AFTER_HOURS, &Sent::default(), saturday(11)),
+    )
+    .unwrap();
+    assert_eq!(sent.case.status, Status::New);
+    assert_eq!(sent.case.sla.first_response_at, None);
+    assert!(!sent.case.has_published());
+    // A second DM the same weekend: not answered again.
+    let again = joined_at(
+        &sent.case,
+        &post("x", "d2", PostKind::DirectMessage, "Hello??"),
+        saturday(15),
+    );
+    assert_eq!(off_hours_drafts(&again.case).len(), 1);
+    // The next evening off is another period: answered once more.
+    let monday_night = Utc.with_ymd_and_hms(2026, 11, 30, 19, 0, 0).unwrap();
+    let later = joined_at(
+        &again.case,
+        &post("x", "d3", PostKind::DirectMessage, "Still nothing"),
+        monday_night,
+    );
+    let drafts = off_hours_drafts(&later.case);
+    assert_eq!(drafts.len(), 2);
+    assert_eq!(drafts[1].text, "Hi Carol, we're back Tuesday at 09:00.");
+}
+
+#[test]
+fn public_posts_and_business_hours_get_no_automatic_answer() {
+    // Public posts only where the account opts in.
+    let mention = post("x", "p1", PostKind::Mention, "@acme my parcel?");
+    assert!(off_hours_drafts(&opened_at(&mention, saturday(11)).case).is_empty());
+    let toot = post("masto", "p1", PostKind::Mention, "@acme my parcel?");
+    let t = opened_at(&toot, saturday(11));
+    let drafts = off_hours_drafts(&t.case);
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].kind, DraftKind::Public);
+    assert!(
+        drafts[0].text.contains("back Monday at 09:00"),
+        "{}",
+        drafts[0].text
+    );
+    // Inside business hours nobody is away.
+    let dm = post("x", "d1", PostKind::DirectMessage, "Where is my parcel?");
+    assert!(off_hours_drafts(&opened_at(&dm, t0()).case).is_empty());
+    // An account without the autoresponder never answers by itself.
+    let ig = post("ig", "d1", PostKind::DirectMessage, "Hello");
+    assert!(off_hours_drafts(&opened_at(&ig, saturday(11)).case).is_empty());
+}
+
+#[test]
+fn a_customer_post_reopens_an_auto_closed_case() {
+    let closed = F::waiting()
+        .config(&STRICT_SLA)
+        .at(hours(49))
+        .then(Input::Sweep);
+    assert_eq!(closed.case.status, Status::Closed);
+    let back = closed.posts(&post("x", "p2", PostKind::Mention, "It came back broken"));
+    assert_ne!(back.case.status, Status::Closed);
 }
