@@ -1,4 +1,4 @@
-//! The read-side CLI commands: `cases list|show`, `export`, `manifest`.
+//! The read-side CLI commands: `cases list|show`, `export`, `report`, `manifest`.
 //!
 //! They read the store (the bot must be stopped: sled allows one process per
 //! data dir, and the store says so clearly) and print to a writer, so tests
@@ -301,6 +301,32 @@ pub fn export(store: &Store, format: Format, out: &mut dyn Write) -> Result<(), 
             }
         }
     }
+    Ok(())
+}
+
+/// `report --since D [--json]`: the figures for `[now - since, now)` (see [`crate::report`]),
+/// as JSON or as the aligned text the digest posts, times shown in `tz`.
+pub fn report(
+    store: &Store,
+    since: std::time::Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let cases = store.cases().collect::<Result<Vec<_>, _>>()?;
+    // A `--since` beyond chrono's range reaches back to the first case anyway.
+    let since = chrono::TimeDelta::from_std(since)
+        .ok()
+        .and_then(|back| now.checked_sub_signed(back))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    let report = crate::report::Report::compute(&cases, since, now);
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+    } else {
+        write!(out, "{}", crate::text::report::render(&report, tz))?;
+    }
+    writeln!(out)?;
     Ok(())
 }
 

@@ -5,7 +5,8 @@
 //! workflow rule, a sled [`store`] committing state and effects together,
 //! the [`service`] that serialises writes, the [`dispatch`]er performing
 //! effects, [`chat`] surfaces and [`social`] connectors that only translate,
-//! and the [`config`], [`commands`] and [`text`] they share.
+//! and the [`config`], [`commands`] and [`text`] they share, and the pure
+//! [`report`] figures behind `carebridge report` and the digest job.
 
 pub mod chat;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod health;
 pub mod hmac;
 pub mod journal;
 pub mod metrics;
+pub mod report;
 pub mod runtime;
 pub mod scheduler;
 pub mod server;

@@ -52,6 +52,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Jsonl)]
         format: Format,
     },
+    /// Print the figures of a period from the store, as the digest job posts them (the bot
+    /// must be stopped).
+    Report {
+        /// How far back from now: 24h, 7d, 1w, 1d12h, …
+        #[arg(long, value_parser = parse_since)]
+        since: std::time::Duration,
+        /// JSON instead of the aligned text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print registration artifacts generated from commands/.
     Manifest {
         #[arg(value_enum)]
@@ -89,6 +99,14 @@ enum ManifestTarget {
 fn parse_status(raw: &str) -> Result<Status, String> {
     Status::from_key(raw)
         .ok_or_else(|| format!("`{raw}` is not one of new, open, waiting, offline, closed"))
+}
+
+fn parse_since(raw: &str) -> Result<std::time::Duration, String> {
+    match carebridge::duration::parse_duration(raw) {
+        Ok(d) if d.is_zero() => Err("must be more than zero (e.g. 24h or 7d)".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn init_logging(format: LogFormat, console_chat: bool) {
@@ -202,6 +220,13 @@ fn real_main(cli: Cli) -> Result<(), ExitCode> {
             let config = load_config(&cli.config)?;
             let store = open_store(&config)?;
             reported(cli::export(&store, format, &mut stdout()))
+        }
+        Command::Report { since, json } => {
+            let config = load_config(&cli.config)?;
+            let store = open_store(&config)?;
+            let now = chrono::Utc::now();
+            let tz = config.bot.timezone;
+            reported(cli::report(&store, since, now, tz, json, &mut stdout()))
         }
         Command::Manifest { target, invite } => {
             let specs = load_specs()?;

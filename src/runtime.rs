@@ -175,7 +175,11 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         Chat::Discord(discord) => discord.clone(),
     };
 
-    let dispatcher = Dispatcher::new(Arc::clone(&service), surface, Arc::new(networks));
+    let dispatcher = Dispatcher::new(
+        Arc::clone(&service),
+        Arc::clone(&surface),
+        Arc::new(networks),
+    );
     let dispatcher = tokio::spawn(dispatcher.run(stopped.clone()));
 
     let sources_running = Arc::new(AtomicUsize::new(0));
@@ -203,6 +207,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     }
     let scheduler = tokio::spawn(scheduler::run(
         Arc::clone(&service),
+        surface,
         scheduler::jobs(&config).map_err(|e| anyhow::anyhow!("default sweep schedule: {e}"))?,
         stopped.clone(),
     ));

@@ -3,19 +3,25 @@
 //! Each job remembers the last slot it ran for (in the store, as a cursor),
 //! so a restart never runs a slot twice, and after downtime the missed slots
 //! collapse into a single run. What a job does is the service's (and so the
-//! engine's) business; this module only decides when.
+//! engine's) business, or for a digest the pure [`Report`] posted through the
+//! chat surface; this module only decides when, and when a slot counts as done.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use cron::Schedule;
 use tokio::sync::watch;
 
-use crate::config::{Config, CrontabError, JobConfig, JobKind, parse_crontab};
+use crate::chat::{Attempt, ChatSurface};
+use crate::config::{Config, CrontabError, DigestJob, JobConfig, JobKind, parse_crontab};
+use crate::engine::Case;
+use crate::report::Report;
 use crate::service::Service;
 use crate::store::Write;
+use crate::text;
 
 /// Runs every minute when the config has no sweep job: snoozes must end and
 /// SLA breaches must show even in a minimal config.
@@ -47,6 +53,7 @@ pub fn jobs(config: &Config) -> Result<Vec<JobConfig>, CrontabError> {
             schedule: parse_crontab(DEFAULT_SWEEP)?,
             timezone: config.bot.timezone,
             kind: JobKind::Sweep,
+            digest: None,
         });
     }
     Ok(jobs)
@@ -73,34 +80,127 @@ fn remember(service: &Service, job: &JobConfig, slot: DateTime<Utc>) {
     }
 }
 
-fn perform(service: &Service, job: &JobConfig, now: DateTime<Utc>) {
-    match job.kind {
-        JobKind::Sweep => match service.sweep(now) {
-            Ok(changed) => tracing::debug!(job = %job.name, changed, "Sweep done."),
-            Err(error) => tracing::error!(job = %job.name, %error, "Sweep failed."),
-        },
+/// Does a job's work for `slot`. Returns whether the slot is done (its cursor may advance);
+/// `false` leaves it due, so the next pass tries again.
+async fn perform(
+    service: &Service,
+    chat: &dyn ChatSurface,
+    job: &JobConfig,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    retrying: &mut HashSet<String>,
+) -> bool {
+    match (job.kind, &job.digest) {
+        (JobKind::Sweep, _) => {
+            match service.sweep(now) {
+                Ok(changed) => tracing::debug!(job = %job.name, changed, "Sweep done."),
+                Err(error) => tracing::error!(job = %job.name, %error, "Sweep failed."),
+            }
+            // The next slot sweeps everything again: nothing is lost by moving on.
+            true
+        }
+        (JobKind::Digest, Some(digest)) => {
+            post_digest(service, chat, job, digest, slot, retrying).await
+        }
+        (JobKind::Digest, None) => {
+            // The config check gives every digest job its settings; nothing to post without.
+            tracing::error!(job = %job.name, "Digest job without settings; skipped.");
+            true
+        }
+    }
+}
+
+/// Computes the report for the `period` ending at `slot` and posts it to the job's queue.
+async fn post_digest(
+    service: &Service,
+    chat: &dyn ChatSurface,
+    job: &JobConfig,
+    digest: &DigestJob,
+    slot: DateTime<Utc>,
+    retrying: &mut HashSet<String>,
+) -> bool {
+    let cases = match service.store().cases().collect::<Result<Vec<Case>, _>>() {
+        Ok(cases) => cases,
+        Err(error) => {
+            tracing::error!(job = %job.name, %error, "Cannot read the cases for a digest; will retry.");
+            return false;
+        }
+    };
+    let period = TimeDelta::from_std(digest.period).unwrap_or(TimeDelta::days(1));
+    let report = Report::compute(&cases, slot - period, slot);
+    let body = text::report::digest(&report, job.timezone);
+    // One key per job and slot: the console journal (and Discord's nonce) recognise a repeat.
+    let key = format!("digest-{}-{}", job.name, slot.timestamp());
+    let attempt = Attempt {
+        uncertain: retrying.contains(&key),
+        key,
+    };
+    match chat.post_channel(&attempt, &digest.queue, &body).await {
+        Ok(()) => {
+            retrying.remove(&attempt.key);
+            tracing::info!(job = %job.name, queue = %digest.queue, %slot, opened = report.opened, "Digest posted.");
+            true
+        }
+        Err(error) if error.retryable => {
+            retrying.insert(attempt.key);
+            tracing::warn!(job = %job.name, queue = %digest.queue, %slot, reason = %error.reason, "Cannot post the digest; will retry.");
+            false
+        }
+        Err(error) => {
+            // Refused for good (no such channel, no permission): retrying every minute would
+            // only repeat the refusal, so this slot is given up, loudly; the next slot tries
+            // again after the setup is fixed.
+            retrying.remove(&attempt.key);
+            tracing::error!(job = %job.name, queue = %digest.queue, %slot, reason = %error.reason, "The chat refused the digest; skipping this slot.");
+            true
+        }
+    }
+}
+
+/// One pass over the jobs at `now`: runs each job whose slot is due and records the slots
+/// done. `retrying` carries, between passes, the digest posts that failed and are tried
+/// again (as uncertain attempts, which a surface checks before posting twice).
+pub async fn run_due(
+    service: &Service,
+    chat: &dyn ChatSurface,
+    jobs: &[JobConfig],
+    now: DateTime<Utc>,
+    retrying: &mut HashSet<String>,
+) {
+    for job in jobs {
+        match last_run(service, job) {
+            // First start: begin from now, don't invent a run for the past.
+            None => remember(service, job, now),
+            Some(last) => {
+                if let Some(slot) = due_slot(&job.schedule, job.timezone, last, now)
+                    && perform(service, chat, job, slot, now, retrying).await
+                {
+                    // Recorded right after the work, not before: a crash or a failed post
+                    // leaves the slot due, and the next pass (or start) does it then. The
+                    // price is a small window: a crash between a successful post and this
+                    // write posts that digest again at the next start (the console's
+                    // journal, keyed by job and slot, still shows it once).
+                    remember(service, job, slot);
+                }
+            }
+        }
     }
 }
 
 /// Runs the jobs until shutdown.
-pub async fn run(service: Arc<Service>, jobs: Vec<JobConfig>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    service: Arc<Service>,
+    chat: Arc<dyn ChatSurface>,
+    jobs: Vec<JobConfig>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     if jobs.is_empty() {
         return;
     }
+    let mut retrying = HashSet::new();
     loop {
         let now = Utc::now();
-        for job in &jobs {
-            match last_run(&service, job) {
-                // First start: begin from now, don't invent a run for the past.
-                None => remember(&service, job, now),
-                Some(last) => {
-                    if let Some(slot) = due_slot(&job.schedule, job.timezone, last, now) {
-                        perform(&service, job, now);
-                        remember(&service, job, slot);
-                    }
-                }
-            }
-        }
+        run_due(&service, chat.as_ref(), &jobs, now, &mut retrying).await;
         let next = jobs
             .iter()
             .filter_map(|j| j.schedule.after(&now.with_timezone(&j.timezone)).next())
@@ -164,5 +264,258 @@ mod tests {
         );
         assert_eq!(slot, Some(utc("2026-11-23T08:00:00Z")));
         Ok(())
+    }
+
+    /// A chat that records what it is asked to post, failing while told to.
+    #[derive(Default)]
+    struct Recorder {
+        posts: std::sync::Mutex<Vec<(Attempt, String, String)>>,
+        fail: std::sync::Mutex<Option<DeliveryError>>,
+    }
+
+    use crate::dispatch::{BoxFuture, DeliveryError};
+    use crate::engine::ChatThread;
+
+    impl ChatSurface for Recorder {
+        fn mention(&self, user: &str) -> String {
+            format!("@{user}")
+        }
+        fn post_card<'a>(
+            &'a self,
+            _: &'a Attempt,
+            _: &'a Case,
+            _: &'a text::Card,
+        ) -> BoxFuture<'a, Result<ChatThread, DeliveryError>> {
+            Box::pin(async { Err(DeliveryError::permanent("not in this test")) })
+        }
+        fn update_card<'a>(
+            &'a self,
+            _: &'a Attempt,
+            _: &'a Case,
+            _: &'a ChatThread,
+            _: &'a text::Card,
+        ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            Box::pin(async { Err(DeliveryError::permanent("not in this test")) })
+        }
+        fn post<'a>(
+            &'a self,
+            _: &'a Attempt,
+            _: &'a Case,
+            _: &'a ChatThread,
+            _: &'a str,
+        ) -> BoxFuture<'a, Result<String, DeliveryError>> {
+            Box::pin(async { Err(DeliveryError::permanent("not in this test")) })
+        }
+        fn alert<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn post_channel<'a>(
+            &'a self,
+            attempt: &'a Attempt,
+            queue: &'a str,
+            text: &'a str,
+        ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+            Box::pin(async move {
+                if let Some(error) = self.fail.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                    return Err(error);
+                }
+                self.posts.lock().unwrap_or_else(|e| e.into_inner()).push((
+                    attempt.clone(),
+                    queue.to_owned(),
+                    text.to_owned(),
+                ));
+                Ok(())
+            })
+        }
+    }
+
+    impl Recorder {
+        fn posts(&self) -> Vec<(Attempt, String, String)> {
+            self.posts.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        }
+        fn failing(&self, error: Option<DeliveryError>) {
+            *self.fail.lock().unwrap_or_else(|e| e.into_inner()) = error;
+        }
+    }
+
+    /// A service over a fresh store, with a daily 09:00 UTC digest to `billing`.
+    fn setup(dir: &std::path::Path) -> Option<(Service, Vec<JobConfig>)> {
+        let text = r#"
+[bot]
+data_dir = "data"
+
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+
+[[jobs]]
+name = "daily"
+cron = "0 9 * * *"
+kind = "digest"
+channel = "billing"
+period = "24h"
+"#;
+        let config = Config::from_toml_str(text, dir, &|_| None).ok()?;
+        let store =
+            crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10)).ok()?;
+        let jobs = config.jobs.clone();
+        Some((Service::new(store, Arc::new(config)), jobs))
+    }
+
+    #[tokio::test]
+    async fn a_digest_posts_once_per_slot_and_retries_a_failed_post() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let Some((service, jobs)) = setup(dir.path()) else {
+            panic!("the test config is valid");
+        };
+        let chat = Recorder::default();
+        let mut retrying = HashSet::new();
+        let pass = |now: &str| utc(now);
+
+        // First start at 08:00: remembers now, posts nothing.
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-02T08:00:00Z"),
+            &mut retrying,
+        )
+        .await;
+        assert!(chat.posts().is_empty());
+        // 08:59: nothing due yet.
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-02T08:59:00Z"),
+            &mut retrying,
+        )
+        .await;
+        assert!(chat.posts().is_empty());
+
+        // 09:00 slot, the chat down: nothing posted, the slot stays due.
+        chat.failing(Some(DeliveryError::retryable("HTTP 503")));
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-02T09:00:01Z"),
+            &mut retrying,
+        )
+        .await;
+        assert!(chat.posts().is_empty());
+        assert_eq!(
+            last_run(&service, &jobs[0]),
+            Some(utc("2026-03-02T08:00:00Z")),
+            "the cursor did not move"
+        );
+
+        // A minute later the chat is back: posted once, as an uncertain retry, for the slot.
+        chat.failing(None);
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-02T09:01:00Z"),
+            &mut retrying,
+        )
+        .await;
+        let posts = chat.posts();
+        assert_eq!(posts.len(), 1);
+        let (attempt, queue, body) = &posts[0];
+        assert_eq!(queue, "billing");
+        assert!(attempt.uncertain);
+        assert_eq!(
+            attempt.key,
+            format!("digest-daily-{}", utc("2026-03-02T09:00:00Z").timestamp())
+        );
+        assert!(
+            body.starts_with("Daily digest · Report 2026-03-01 09:00 → 2026-03-02 09:00 (UTC)"),
+            "{body}"
+        );
+        assert_eq!(
+            last_run(&service, &jobs[0]),
+            Some(utc("2026-03-02T09:00:00Z"))
+        );
+
+        // The same slot is never posted again.
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-02T09:30:00Z"),
+            &mut retrying,
+        )
+        .await;
+        assert_eq!(chat.posts().len(), 1);
+
+        // A permanent refusal gives the slot up (no retry every minute) …
+        chat.failing(Some(DeliveryError::permanent("channel_not_found")));
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-03T09:00:00Z"),
+            &mut retrying,
+        )
+        .await;
+        assert_eq!(
+            last_run(&service, &jobs[0]),
+            Some(utc("2026-03-03T09:00:00Z"))
+        );
+        // … and after two days down, the missed slots collapse into one digest.
+        chat.failing(None);
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            pass("2026-03-05T12:00:00Z"),
+            &mut retrying,
+        )
+        .await;
+        let posts = chat.posts();
+        assert_eq!(posts.len(), 2);
+        assert!(!posts[1].0.uncertain);
+        assert!(
+            posts[1].2.contains("2026-03-04 09:00 → 2026-03-05 09:00"),
+            "{}",
+            posts[1].2
+        );
+    }
+
+    #[tokio::test]
+    async fn the_console_shows_a_digest_once_and_journals_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let Some((service, jobs)) = setup(dir.path()) else {
+            panic!("the test config is valid");
+        };
+        let data = service.config().bot.data_dir.clone();
+        let console = crate::chat::console::Console::new(Box::new(std::io::sink()), &data)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let attempt = Attempt {
+            key: "digest-daily-1".to_owned(),
+            uncertain: false,
+        };
+        for _ in 0..2 {
+            let posted = console
+                .post_channel(&attempt, "billing", "Daily digest · x")
+                .await;
+            assert!(posted.is_ok());
+        }
+        let journal = std::fs::read_to_string(data.join("console-journal.jsonl"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let records: Vec<serde_json::Value> = journal
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert_eq!(
+            records,
+            vec![
+                serde_json::json!({"key": "digest-daily-1", "shown": "digest",
+                "queue": "billing", "text": "Daily digest · x"})
+            ]
+        );
+        drop(jobs);
     }
 }

@@ -70,6 +70,15 @@ pub trait ChatSurface: Send + Sync + 'static {
     /// Tells the team about a problem with the bot's setup (a network token that no longer
     /// works) where everyone sees it: the default channel, not one case's thread.
     fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    /// Posts a message for the team, about no one case (the digest), to the channel of
+    /// `queue`, or the default channel where the queue has none of its own. An uncertain
+    /// attempt must not post twice where the surface can tell it already did.
+    fn post_channel<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        queue: &'a str,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
 /// Something a person did in the chat.

@@ -662,7 +662,24 @@ impl AccountConfig {
 pub enum JobKind {
     /// Brings back snoozed cases whose time has come and marks SLA breaches.
     Sweep,
+    /// Posts the report of the last `period` to a queue's channel.
+    Digest,
 }
+
+/// The keys of a `[[jobs]]` entry with `kind = "digest"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestJob {
+    /// `channel`: the queue whose chat channel the digest goes to (`default`, `billing`, …;
+    /// a queue without a channel of its own uses the default channel); required for digest
+    /// jobs and refused for others.
+    pub queue: String,
+    /// `period`: how far back each digest looks, ending at its slot; more than zero
+    /// (default `24h`).
+    pub period: Duration,
+}
+
+/// `jobs.period`'s default: a daily digest covers the day before it.
+pub const DEFAULT_DIGEST_PERIOD: Duration = Duration::from_secs(24 * 3600);
 
 /// One `[[jobs]]` entry: timed work.
 #[derive(Debug, Clone)]
@@ -675,8 +692,10 @@ pub struct JobConfig {
     pub schedule: cron::Schedule,
     /// `timezone`: IANA zone the schedule is read in (default `bot.timezone`).
     pub timezone: Tz,
-    /// `kind`: what the job does; only `sweep` exists; required.
+    /// `kind`: what the job does: `sweep` or `digest`; required.
     pub kind: JobKind,
+    /// The digest-only keys (`channel`, `period`); `Some` exactly for `kind = "digest"`.
+    pub digest: Option<DigestJob>,
 }
 
 impl Config {

@@ -379,6 +379,10 @@ pub(super) struct RawJob {
     pub timezone: Option<String>,
     /// [`super::JobConfig::kind`].
     pub kind: Option<String>,
+    /// [`super::DigestJob::queue`].
+    pub channel: Option<String>,
+    /// [`super::DigestJob::period`].
+    pub period: Option<String>,
 }
 
 /// A top-level table section.

@@ -585,7 +585,7 @@ kind = "backup"
             r#"routing[0].platforms[1]: "friendster" is not one of x, facebook, instagram, mastodon, bluesky, webhook, demo"#,
             r#"routing[0].kinds[0]: "dm" is not one of mention, comment, direct_message, listening"#,
             r#"routing[0].urgency: "asap" is not one of urgent, high, normal, low"#,
-            r#"jobs[0].kind: "backup" is not one of sweep"#,
+            r#"jobs[0].kind: "backup" is not one of sweep, digest"#,
         ],
     );
 }
@@ -1322,5 +1322,63 @@ listening = [{ query = "acme" }]
     assert_problems(
         &format!("{MINIMAL}page_id = \"1\"\n"),
         &["accounts[0].page_id: only applies to facebook and instagram accounts"],
+    );
+}
+
+#[test]
+fn digest_jobs_take_a_channel_and_a_period() {
+    let config = load(&with(
+        "[[jobs]]\nname = \"daily\"\ncron = \"0 9 * * *\"\nkind = \"digest\"\nchannel = \"billing\"\n\n\
+         [[jobs]]\nname = \"weekly\"\ncron = \"0 9 * * Mon\"\nkind = \"digest\"\nchannel = \"default\"\nperiod = \"7d\"",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let daily = &config.jobs[0];
+    assert_eq!(daily.kind, JobKind::Digest);
+    assert_eq!(
+        daily.digest,
+        Some(super::DigestJob {
+            queue: "billing".to_owned(),
+            period: Duration::from_secs(24 * 3600),
+        }),
+        "period defaults to 24h"
+    );
+    assert_eq!(
+        config.jobs[1].digest.as_ref().map(|d| d.period),
+        Some(Duration::from_secs(7 * 24 * 3600))
+    );
+    let sweep = load(&with(
+        "[[jobs]]\nname = \"s\"\ncron = \"* * * * *\"\nkind = \"sweep\"",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sweep.jobs[0].digest, None);
+}
+
+#[test]
+fn digest_keys_are_required_for_digests_and_refused_elsewhere() {
+    assert_problems(
+        &with("[[jobs]]\nname = \"d\"\ncron = \"@daily\"\nkind = \"digest\"\nperiod = \"0s\""),
+        &[
+            r#"jobs[0].channel: is required for a digest job: the queue whose channel it posts to, such as "default""#,
+            "jobs[0].period: must be more than zero",
+        ],
+    );
+    assert_problems(
+        &with(
+            "[[jobs]]\nname = \"d\"\ncron = \"@daily\"\nkind = \"digest\"\nchannel = \" \"\nperiod = \"a day\"",
+        ),
+        &[
+            "jobs[0].channel: must not be empty",
+            r#"jobs[0].period: "a day" is not a duration (use e.g. 90s, 15m, 4h, 2d)"#,
+        ],
+    );
+    assert_problems(
+        &with(
+            "[[jobs]]\nname = \"ok\"\ncron = \"@daily\"\nkind = \"sweep\"\n\n\
+             [[jobs]]\nname = \"s\"\ncron = \"@daily\"\nkind = \"sweep\"\nchannel = \"default\"\nperiod = \"24h\"",
+        ),
+        &[
+            "jobs[1].channel: is only for digest jobs, not sweep",
+            "jobs[1].period: is only for digest jobs, not sweep",
+        ],
     );
 }

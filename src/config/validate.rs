@@ -22,11 +22,11 @@ use super::raw::{
 };
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
-    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DemoSource, DiscordConfig, JobConfig,
-    JobKind, ListeningQuery, MetaAccount, MetaWebhook, OFF_HOURS_PLACEHOLDERS,
-    OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency, Problem, RoutingRule, Secret,
-    SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth, XWebhook,
-    parse_crontab, parse_duration, path,
+    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DEFAULT_DIGEST_PERIOD, DemoSource,
+    DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MetaAccount, MetaWebhook,
+    OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency,
+    Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS,
+    XAccount, XAuth, XWebhook, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -95,7 +95,7 @@ const COMMAND_PERMISSIONS: &[(&str, Option<u64>)] = &[
     ("everyone", None),
 ];
 /// `jobs.kind`.
-const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep)];
+const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep), ("digest", JobKind::Digest)];
 
 /// Chat adapters compiled into this build; widen as adapters land.
 const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack, ChatKind::Discord];
@@ -1474,6 +1474,7 @@ impl Validator<'_> {
             let timezone =
                 self.timezone(&path::key(&at, "timezone"), job.timezone, default_timezone);
             let kind = self.required_choice(&path::key(&at, "kind"), job.kind, JOB_KINDS, "");
+            let digest = self.digest_job(&at, kind, job.channel, job.period);
             // A job without a schedule or kind cannot be built; its problem is recorded, so the
             // config as a whole is rejected anyway.
             if let (Some(schedule), Some(kind), Some(cron)) = (schedule, kind, job.cron) {
@@ -1483,10 +1484,55 @@ impl Validator<'_> {
                     schedule,
                     timezone,
                     kind,
+                    digest,
                 });
             }
         }
         jobs
+    }
+
+    /// The digest-only keys of job `at`: required for a digest, refused for any other kind
+    /// (an unknown kind is already reported, so they are not checked against it).
+    fn digest_job(
+        &mut self,
+        at: &str,
+        kind: Option<JobKind>,
+        channel: Option<String>,
+        period: Option<String>,
+    ) -> Option<DigestJob> {
+        let (channel_at, period_at) = (path::key(at, "channel"), path::key(at, "period"));
+        match kind {
+            Some(JobKind::Digest) => {
+                let queue = match channel {
+                    None => {
+                        self.problem(
+                            &channel_at,
+                            "is required for a digest job: the queue whose channel it posts to, \
+                             such as \"default\"",
+                        );
+                        String::new()
+                    }
+                    Some(queue) if queue.trim().is_empty() => {
+                        self.problem(&channel_at, "must not be empty");
+                        queue
+                    }
+                    Some(queue) => queue.trim().to_owned(),
+                };
+                let period = self.duration(&period_at, period, DEFAULT_DIGEST_PERIOD, false);
+                Some(DigestJob { queue, period })
+            }
+            Some(other) => {
+                let kind = name_of(JOB_KINDS, other);
+                if channel.is_some() {
+                    self.problem(&channel_at, format!("is only for digest jobs, not {kind}"));
+                }
+                if period.is_some() {
+                    self.problem(&period_at, format!("is only for digest jobs, not {kind}"));
+                }
+                None
+            }
+            None => None,
+        }
     }
 
     /// A required `name`, unique among its siblings (`names` maps each to where it was first

@@ -51,6 +51,11 @@ pub fn card_update(case: u64, card: &Card) -> String {
     format!("{}card ▸ {summary}", gutter(case))
 }
 
+/// A message to the team in `queue`'s channel (the digest).
+pub fn to_channel(queue: &str, body: &str) -> String {
+    format!("┌─ to {queue}\n{}\n└─", prefixed("│ ", body))
+}
+
 /// A message in case `case`'s thread.
 pub fn in_thread(case: u64, body: &str) -> String {
     prefixed(&gutter(case), body)

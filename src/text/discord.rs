@@ -18,6 +18,10 @@ pub fn thread_prefix(case: u64) -> String {
     format!("#{case} ")
 }
 
+/// Why a team message (the digest) cannot be posted: forums take only posts.
+pub const NO_TEXT_CHANNEL: &str = "The queue's channel and the default channel are both forums, \
+which take no plain messages: map the queue to a text channel in [chat.discord.channels].";
+
 /// What an interaction's deferred answer says when the command needed no
 /// other answer (the case thread shows what happened).
 pub const DONE: &str = "Done.";

@@ -10,6 +10,7 @@ pub mod discord;
 pub mod forms;
 pub mod health;
 pub mod meta;
+pub mod report;
 pub mod slack;
 pub mod usage;
 pub mod x;

@@ -138,6 +138,20 @@ impl ChatSurface for Console {
             .map(|_| ())
         })
     }
+
+    fn post_channel<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        queue: &'a str,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            // Keyed by the attempt (job and slot): shown once, however often it is retried.
+            let record = json!({"shown": "digest", "queue": queue, "text": body});
+            self.show_once(&attempt.key, record, &words::to_channel(queue, body))
+                .map(|_| ())
+        })
+    }
 }
 
 /// One line typed at the console.

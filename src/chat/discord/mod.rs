@@ -908,4 +908,46 @@ impl ChatSurface for Discord {
     fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(self.post_health(text))
     }
+
+    /// A forum channel takes posts (threads), not messages: a team message for a queue whose
+    /// channel is a forum goes to the default channel instead, and when that is a forum too
+    /// it is refused (permanently: the setup has no text channel to post in), which the
+    /// scheduler logs.
+    fn post_channel<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        queue: &'a str,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let mut channel = self.config.channel_for(queue);
+            if self.channel_kind(channel).await? == Kind::Forum {
+                let default = self.config.channel_for("default");
+                if default == channel || self.channel_kind(default).await? == Kind::Forum {
+                    return Err(DeliveryError::permanent(words::NO_TEXT_CHANNEL));
+                }
+                tracing::info!(
+                    queue,
+                    channel,
+                    "The queue's channel is a forum; posting to the default channel."
+                );
+                channel = default;
+            }
+            // Nonces hold 25 characters: a digest key (job name and slot) is hashed to fit.
+            let attempt = Attempt {
+                key: format!("m{:016x}", fnv1a(&attempt.key)),
+                uncertain: attempt.uncertain,
+            };
+            self.post_text(Some(&attempt), channel, None, &text::report::fenced(body))
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+/// FNV-1a, 64 bits: a stable short stand-in for a long key (not for secrets).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

@@ -312,7 +312,7 @@ impl Slack {
         &self,
         attempt: &Attempt,
         channel: &str,
-        thread_ts: &str,
+        thread_ts: Option<&str>,
         body: &str,
     ) -> Result<String, DeliveryError> {
         let sections = format::chunks(&self.mentions.mrkdwn(body), format::limits::SECTION_TEXT);
@@ -320,7 +320,7 @@ impl Slack {
         for (i, message) in sections.chunks(SECTIONS_PER_MESSAGE).enumerate() {
             let marker = format!("{}.{i}", attempt.key);
             let found = match attempt.uncertain {
-                true => self.find(channel, Some(thread_ts), &marker).await?,
+                true => self.find(channel, thread_ts, &marker).await?,
                 false => None,
             };
             let ts = match found {
@@ -345,7 +345,7 @@ impl Slack {
                             .with_text(format::notification(&message[0]))
                             .with_blocks(blocks),
                     )
-                    .with_thread_ts(thread_ts.to_owned().into())
+                    .opt_thread_ts(thread_ts.map(|ts| ts.to_owned().into()))
                     .with_unfurl_links(false)
                     .with_unfurl_media(false);
                     let session = self.session();
@@ -623,7 +623,7 @@ impl ChatSurface for Slack {
     ) -> BoxFuture<'a, Result<String, DeliveryError>> {
         Box::pin(async move {
             let (channel, ts) = parts(&thread.thread)?;
-            self.post_text(attempt, channel, ts, body).await
+            self.post_text(attempt, channel, Some(ts), body).await
         })
     }
 
@@ -633,6 +633,20 @@ impl ChatSurface for Slack {
             self.post_health(default, text)
                 .await
                 .map_err(|e| DeliveryError::retryable(e.to_string()))
+        })
+    }
+
+    fn post_channel<'a>(
+        &'a self,
+        attempt: &'a Attempt,
+        queue: &'a str,
+        body: &'a str,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let channel = self.config.channel_for(queue);
+            self.post_text(attempt, channel, None, &text::report::fenced(body))
+                .await
+                .map(|_| ())
         })
     }
 }

@@ -1,0 +1,114 @@
+//! The digest's chat post on Discord: `ChatSurface::post_channel` of the real Discord adapter
+//! against the fake Discord in `tests/support/discord.rs`, including a queue whose channel is
+//! a forum (which takes no plain message).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/background.rs"]
+mod background;
+#[path = "support/discord.rs"]
+mod discord;
+
+use std::path::Path;
+
+use carebridge::chat::discord::Discord;
+use carebridge::chat::{Attempt, ChatSurface};
+use carebridge::commands::Specs;
+use carebridge::config::Config;
+use carebridge::health::Health;
+use discord::FakeDiscord;
+
+fn config(fake: &FakeDiscord, default: &str) -> Config {
+    let text = format!(
+        r#"
+[chat]
+kind = "discord"
+
+[chat.discord]
+token = "{token}"
+application_id = "{app}"
+guild_id = "{guild}"
+api_url = "{api}"
+
+[chat.discord.channels]
+default = "{default}"
+forum = "{forum}"
+escalations = "{escalations}"
+
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+"#,
+        token = discord::TOKEN,
+        app = discord::APP_ID,
+        guild = discord::GUILD_ID,
+        api = fake.api_url(),
+        forum = discord::FORUM_CHANNEL,
+        escalations = discord::ESCALATION_CHANNEL,
+    );
+    Config::from_toml_str(&text, Path::new("/tmp"), &|_| None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn attempt(key: &str) -> Attempt {
+    Attempt {
+        key: key.to_owned(),
+        uncertain: false,
+    }
+}
+
+const BODY: &str = "Daily digest · Report 2026-03-01 09:00 → 2026-03-02 09:00 (UTC)\n\
+                    Cases            4 opened · 1 closed · 3 still open";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_digest_goes_to_a_text_channel_in_a_code_block() {
+    let fake = FakeDiscord::start_default();
+    let config = config(&fake, discord::TEXT_CHANNEL);
+    let settings = config.chat.discord.as_ref().unwrap();
+    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
+        .await
+        .unwrap();
+
+    chat.post_channel(&attempt("digest-daily-1772442000"), "escalations", BODY)
+        .await
+        .unwrap();
+    let posted = fake.messages(discord::ESCALATION_CHANNEL);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(
+        posted[0].content,
+        "Daily digest · Report 2026-03-01 09:00 → 2026-03-02 09:00 (UTC)\n```\n\
+         Cases            4 opened · 1 closed · 3 still open\n```"
+    );
+    // The nonce fits Discord's 25 characters and differs per job and slot.
+    let nonce = posted[0].nonce.clone().unwrap();
+    assert!(nonce.len() <= 25, "{nonce}");
+    chat.post_channel(&attempt("digest-daily-1772528400"), "escalations", BODY)
+        .await
+        .unwrap();
+    let posted = fake.messages(discord::ESCALATION_CHANNEL);
+    assert_eq!(posted.len(), 2);
+    assert_ne!(posted[1].nonce, Some(nonce));
+
+    // A forum queue's digest goes to the default (text) channel instead.
+    chat.post_channel(&attempt("digest-forum-1772442000"), "forum", BODY)
+        .await
+        .unwrap();
+    assert_eq!(fake.messages(discord::TEXT_CHANNEL).len(), 1);
+    assert!(fake.messages(discord::FORUM_CHANNEL).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_only_forums_a_digest_is_refused_for_good() {
+    let fake = FakeDiscord::start_default();
+    let config = config(&fake, discord::FORUM_CHANNEL);
+    let settings = config.chat.discord.as_ref().unwrap();
+    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
+        .await
+        .unwrap();
+    let refused = chat
+        .post_channel(&attempt("digest-daily-1"), "forum", BODY)
+        .await
+        .unwrap_err();
+    assert!(!refused.retryable);
+    assert!(refused.reason.contains("forums"), "{}", refused.reason);
+    assert!(fake.messages(discord::FORUM_CHANNEL).is_empty());
+}
