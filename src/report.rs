@@ -22,7 +22,8 @@
 //!   nothing was measured.
 //! - `networks`: cases opened in the period, per network.
 //! - `agents`: per agent, `cases` they own that were open at some time in the period, and
-//!   `replies` they wrote that were published in the period (any draft that went out).
+//!   `replies` they wrote that were published in the period (any draft that went out; the
+//!   bot's own off-hours answers are nobody's).
 //! - `breached`: cases open at some time in the period whose clocks record a breach: the first
 //!   response (`sla.breached`, or answered after its due time), the next response
 //!   (`sla.next.breached`) or the resolution (`sla.resolution.breached`).
@@ -32,7 +33,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::engine::{Case, Platform, SlaTarget, Status, Urgency};
+use crate::engine::{BOT, Case, Platform, SlaTarget, Status, Urgency};
 
 /// The figures for one period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -229,7 +230,8 @@ impl Report {
             {
                 report.agents.entry(owner.clone()).or_default().cases += 1;
             }
-            for draft in &case.drafts {
+            // The bot's own messages (the off-hours autoresponder) are nobody's reply.
+            for draft in case.drafts.iter().filter(|d| d.author != BOT) {
                 if draft.published_at.is_some_and(|at| period.contains(at)) {
                     report
                         .agents
@@ -332,6 +334,7 @@ mod tests {
             updated_at: opened,
             closed_at: None,
             chat: None,
+            off_hours_answered: None,
         }
     }
 

@@ -67,6 +67,7 @@ fn case(
         updated_at: opened,
         closed_at: None,
         chat: None,
+        off_hours_answered: None,
     }
 }
 

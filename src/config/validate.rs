@@ -24,9 +24,9 @@ use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
     Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DEFAULT_DIGEST_PERIOD, DemoSource,
     DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MetaAccount, MetaWebhook,
-    OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency,
-    Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS,
-    XAccount, XAuth, XWebhook, parse_crontab, parse_duration, path,
+    OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency, Problem,
+    RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth,
+    XWebhook, parse_crontab, parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
