@@ -334,6 +334,7 @@ mod tests {
             updated_at: opened,
             closed_at: None,
             chat: None,
+            nudged: false,
             off_hours_answered: None,
         }
     }

@@ -6,7 +6,7 @@
 //! engine's) business, or for a digest the pure [`Report`] posted through the
 //! chat surface; this module only decides when, and when a slot counts as done.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +17,10 @@ use tokio::sync::watch;
 
 use crate::chat::{Attempt, ChatSurface};
 use crate::config::{Config, CrontabError, DigestJob, JobConfig, JobKind, parse_crontab};
-use crate::engine::Case;
+use crate::engine::{Alert, Case};
 use crate::report::Report;
 use crate::service::Service;
-use crate::store::Write;
+use crate::store::{StoreError, Write};
 use crate::text;
 
 /// Runs every minute when the config has no sweep job: snoozes must end and
@@ -92,12 +92,21 @@ async fn perform(
 ) -> bool {
     match (job.kind, &job.digest) {
         (JobKind::Sweep, _) => {
-            match service.sweep(now) {
-                Ok(changed) => tracing::debug!(job = %job.name, changed, "Sweep done."),
-                Err(error) => tracing::error!(job = %job.name, %error, "Sweep failed."),
+            let swept = match tell_queues(service, chat, job, slot, now, retrying).await {
+                Ok(untold) => service.sweep(now, &untold).map(|changed| (changed, untold)),
+                Err(error) => Err(error),
+            };
+            match swept {
+                Ok((changed, untold)) => {
+                    tracing::debug!(job = %job.name, changed, untold = untold.len(), "Sweep done.");
+                    // Cases whose queue did not hear of them wait for the next pass.
+                    untold.is_empty()
+                }
+                Err(error) => {
+                    tracing::error!(job = %job.name, %error, "Sweep failed; will retry.");
+                    false
+                }
             }
-            // The next slot sweeps everything again: nothing is lost by moving on.
-            true
         }
         (JobKind::Digest, Some(digest)) => {
             post_digest(service, chat, job, digest, slot, retrying).await
@@ -131,30 +140,85 @@ async fn post_digest(
     let body = text::report::digest(&report, job.timezone);
     // One key per job and slot: the console journal (and Discord's nonce) recognise a repeat.
     let key = format!("digest-{}-{}", job.name, slot.timestamp());
+    let done = post_team(chat, retrying, key, &digest.queue, &body, job).await;
+    if done {
+        tracing::info!(job = %job.name, queue = %digest.queue, %slot, opened = report.opened, "Digest handled.");
+    }
+    done
+}
+
+/// Posts `body` to `queue`'s channel as the attempt `key`; whether the slot may count as
+/// done (posted, or refused for good), rather than tried again at the next pass.
+async fn post_team(
+    chat: &dyn ChatSurface,
+    retrying: &mut HashSet<String>,
+    key: String,
+    queue: &str,
+    body: &str,
+    job: &JobConfig,
+) -> bool {
     let attempt = Attempt {
         uncertain: retrying.contains(&key),
         key,
     };
-    match chat.post_channel(&attempt, &digest.queue, &body).await {
+    match chat.post_channel(&attempt, queue, body).await {
         Ok(()) => {
             retrying.remove(&attempt.key);
-            tracing::info!(job = %job.name, queue = %digest.queue, %slot, opened = report.opened, "Digest posted.");
             true
         }
         Err(error) if error.retryable => {
+            tracing::warn!(job = %job.name, %queue, reason = %error.reason, "Cannot post to the team; will retry.");
             retrying.insert(attempt.key);
-            tracing::warn!(job = %job.name, queue = %digest.queue, %slot, reason = %error.reason, "Cannot post the digest; will retry.");
             false
         }
         Err(error) => {
             // Refused for good (no such channel, no permission): retrying every minute would
             // only repeat the refusal, so this slot is given up, loudly; the next slot tries
             // again after the setup is fixed.
+            tracing::error!(job = %job.name, %queue, reason = %error.reason, "The chat refused a post to the team; skipping this slot.");
             retrying.remove(&attempt.key);
-            tracing::error!(job = %job.name, queue = %digest.queue, %slot, reason = %error.reason, "The chat refused the digest; skipping this slot.");
             true
         }
     }
+}
+
+/// Tells each queue, in one message per sweep, which of its cases are due soon, late or
+/// unclaimed (and the `[sla.breach] channel` queue every breach). Returns the cases whose
+/// news did not get through: the sweep leaves them unmarked, so the next pass finds the same
+/// news and tries those queues again (and only those).
+async fn tell_queues(
+    service: &Service,
+    chat: &dyn ChatSurface,
+    job: &JobConfig,
+    slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    retrying: &mut HashSet<String>,
+) -> Result<BTreeSet<u64>, StoreError> {
+    let news = service.alerts(now)?;
+    let config = service.config();
+    let mut queues: BTreeMap<&str, Vec<(&Case, &[Alert])>> = BTreeMap::new();
+    for (case, alerts) in &news {
+        queues
+            .entry(case.queue.as_str())
+            .or_default()
+            .push((case, alerts));
+        if let Some(escalations) = config.sla.breach_queue.as_deref()
+            && escalations != case.queue
+            && alerts.iter().any(|a| matches!(a, Alert::Breached { .. }))
+        {
+            queues.entry(escalations).or_default().push((case, alerts));
+        }
+    }
+    let mention = |user: &str| chat.mention(user);
+    let mut untold = BTreeSet::new();
+    for (queue, items) in queues {
+        let body = text::queue_alert(queue, &items, &mention, config.bot.timezone);
+        let key = format!("sweep-{}-{}-{queue}", job.name, slot.timestamp());
+        if !post_team(chat, retrying, key, queue, &body, job).await {
+            untold.extend(items.iter().map(|(case, _)| case.number));
+        }
+    }
+    Ok(untold)
 }
 
 /// One pass over the jobs at `now`: runs each job whose slot is due and records the slots
@@ -512,10 +576,123 @@ period = "24h"
         assert_eq!(
             records,
             vec![
-                serde_json::json!({"key": "digest-daily-1", "shown": "digest",
+                serde_json::json!({"key": "digest-daily-1", "shown": "channel",
                 "queue": "billing", "text": "Daily digest · x"})
             ]
         );
         drop(jobs);
+    }
+
+    /// A customer post on `account` at `at`, routed by its text.
+    fn post(account: &str, id: &str, text: &str, at: DateTime<Utc>) -> crate::engine::SocialPost {
+        use crate::engine::{Author, CanDm, Platform, PostKind};
+        crate::engine::SocialPost {
+            platform: Platform::Demo,
+            account: account.into(),
+            id: id.into(),
+            conversation_id: format!("conv-{id}"),
+            author: Author {
+                id: format!("u-{id}"),
+                handle: format!("c{id}"),
+                name: None,
+            },
+            kind: PostKind::Mention,
+            text: text.into(),
+            permalink: None,
+            created_at: at,
+            can_dm: CanDm::Unknown,
+            reply_by: None,
+            queue: None,
+            parent: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sweep_tells_each_queue_once_and_retries_only_the_queue_that_missed_it() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let text = r#"
+[[routing]]
+name = "billing"
+keywords = ["refund"]
+queue = "billing"
+
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+queue = "social"
+
+[[jobs]]
+name = "sweep"
+cron = "* * * * *"
+kind = "sweep"
+"#;
+        let Ok(config) = Config::from_toml_str(text, dir.path(), &|_| None) else {
+            panic!("the test config is valid");
+        };
+        let Ok(store) = crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10))
+        else {
+            panic!("the store opens");
+        };
+        let jobs = config.jobs.clone();
+        let service = Service::new(store, Arc::new(config));
+        let opened = utc("2026-03-02T08:00:00Z");
+        for (id, text) in [
+            ("1", "where is it"),
+            ("2", "refund please"),
+            ("3", "hello?"),
+        ] {
+            let ingested = service.ingest(&post("acme", id, text, opened), None, opened);
+            assert!(ingested.is_ok(), "{ingested:?}");
+        }
+        let chat = Recorder::default();
+        let mut retrying = HashSet::new();
+        run_due(&service, &chat, &jobs, opened, &mut retrying).await;
+
+        // Half an hour on, the chat down: nothing told, nothing recorded.
+        chat.failing(Some(DeliveryError::retryable("HTTP 503")));
+        let half_past = utc("2026-03-02T08:31:00Z");
+        run_due(&service, &chat, &jobs, half_past, &mut retrying).await;
+        assert!(chat.posts().is_empty());
+        assert!(
+            service.store().cases().flatten().all(|c| !c.nudged),
+            "unmarked until the queue heard"
+        );
+        // Back: one message per queue, each case once.
+        chat.failing(None);
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            utc("2026-03-02T08:32:00Z"),
+            &mut retrying,
+        )
+        .await;
+        let posts = chat.posts();
+        let queues: Vec<&str> = posts.iter().map(|(_, q, _)| q.as_str()).collect();
+        assert_eq!(queues, ["billing", "social"]);
+        assert!(
+            posts[1].2.starts_with("🔔 social: 2 cases need attention"),
+            "{}",
+            posts[1].2
+        );
+        assert!(
+            posts[1]
+                .2
+                .contains("#1 (nobody owns it): nobody has claimed it")
+        );
+        assert!(posts[1].2.contains("#3 (nobody owns it)"));
+        assert!(posts[0].2.contains("#2 (nobody owns it)"));
+        assert!(service.store().cases().flatten().all(|c| c.nudged));
+        // The next sweep has nothing new to say.
+        run_due(
+            &service,
+            &chat,
+            &jobs,
+            utc("2026-03-02T08:33:00Z"),
+            &mut retrying,
+        )
+        .await;
+        assert_eq!(chat.posts().len(), 2);
     }
 }

@@ -7,7 +7,7 @@
 //! indexes a step adds) and wakes the dispatcher when effects were queued.
 //! Must not hold workflow rules (the engine does) or talk to any network.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -304,13 +304,30 @@ impl Service {
         Ok(())
     }
 
-    /// Runs the timed sweep over every active case. Returns how many changed.
-    pub fn sweep(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    /// What the sweep at `now` would tell the queues, case by case (only cases with news).
+    pub fn alerts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(Case, Vec<engine::Alert>)>, StoreError> {
+        let mut news = Vec::new();
+        for case in self.store.active_cases() {
+            let case = case?;
+            let alerts = engine::alerts(&case, now, &self.config);
+            if !alerts.is_empty() {
+                news.push((case, alerts));
+            }
+        }
+        Ok(news)
+    }
+
+    /// Runs the timed sweep over every active case but the `untold` ones (whose news the team
+    /// has not heard yet: they wait for the next pass). Returns how many changed.
+    pub fn sweep(&self, now: DateTime<Utc>, untold: &BTreeSet<u64>) -> Result<usize, StoreError> {
         let numbers: Vec<u64> = self
             .store
             .active_cases()
             .filter_map(|c| c.ok())
-            .filter(|c| engine::sweep_due(c, now, &self.config))
+            .filter(|c| !untold.contains(&c.number) && engine::sweep_due(c, now, &self.config))
             .map(|c| c.number)
             .collect();
         let mut changed = 0;

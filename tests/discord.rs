@@ -293,7 +293,14 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
             fake.reaction_add(user, &thread.id, &draft.id, "✅"),
         );
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Lee hears why (waited for, not slept on: a loaded machine may take its time).
+    let told = wait_until(WAIT, || {
+        fake.messages(&thread.id)
+            .iter()
+            .any(|m| m.content.contains("you can't approve it"))
+    });
+    assert!(told, "{:#?}", fake.messages(&thread.id));
+    std::thread::sleep(Duration::from_millis(300));
     assert!(bot.journal("demo-published.jsonl").is_empty());
 
     // Maria, listed as an approver, approves: published once, even if Discord

@@ -67,6 +67,7 @@ fn case(
         updated_at: opened,
         closed_at: None,
         chat: None,
+        nudged: false,
         off_hours_answered: None,
     }
 }

@@ -349,6 +349,12 @@ pub struct SlaConfig {
     /// `[sla.breach] raise_urgency`: a breach raises the case's urgency one step, up to
     /// urgent (default `false`).
     pub raise_urgency: bool,
+    /// `[sla.breach] channel`: a queue whose channel also hears of every breach, e.g.
+    /// `escalations` (default: none, each case's own queue only).
+    pub breach_queue: Option<String>,
+    /// `unclaimed_after`: a new case nobody claimed this long is listed to its queue, once;
+    /// `0s` turns it off (default `30m`).
+    pub unclaimed_after: Option<Duration>,
 }
 
 /// One value per urgency, as the `[sla.*]` target tables write them.

@@ -168,6 +168,8 @@ pub(super) struct RawSla {
     pub business_hours: Option<bool>,
     /// [`super::SlaConfig::warn_before`].
     pub warn_before: Option<String>,
+    /// [`super::SlaConfig::unclaimed_after`].
+    pub unclaimed_after: Option<String>,
     /// [`super::SlaConfig::first_response`].
     pub first_response: Option<RawTargets>,
     /// [`super::SlaConfig::next_response`].
@@ -198,6 +200,8 @@ pub(super) struct RawTargets {
 pub(super) struct RawBreach {
     /// [`super::SlaConfig::raise_urgency`].
     pub raise_urgency: Option<bool>,
+    /// [`super::SlaConfig::breach_queue`].
+    pub channel: Option<String>,
 }
 
 /// `[business_hours]` as written.

@@ -338,6 +338,11 @@ fn minimal_config_gets_every_default() {
     assert_eq!(config.sla.warn_before, Duration::from_secs(15 * 60));
     assert_eq!(config.sla.resolution, PerUrgency::default());
     assert!(!config.sla.raise_urgency);
+    assert_eq!(
+        config.sla.unclaimed_after,
+        Some(Duration::from_secs(30 * 60))
+    );
+    assert_eq!(config.sla.breach_queue, None);
 
     assert!(config.business_hours.is_none());
     assert!(config.routing.is_empty());
@@ -464,6 +469,11 @@ fn sla_targets_beyond_the_first_response() {
     assert_eq!(resolution.urgent, Some(Duration::from_secs(8 * 3600)));
     assert_eq!(resolution.for_urgency(Urgency::Low), None);
     assert!(config.sla.raise_urgency);
+    let quiet = ok(&with(
+        "[sla]\nunclaimed_after = \"0s\"\n[sla.breach]\nchannel = \"escalations\"",
+    ));
+    assert_eq!(quiet.sla.unclaimed_after, None);
+    assert_eq!(quiet.sla.breach_queue.as_deref(), Some("escalations"));
     assert_problems(
         &with(
             "[sla.resolution]\nlow = \"0s\"\n[sla.next_response]\nurgent = \"soon\"\n[sla.breach]\nping = \"x\"",

@@ -601,13 +601,32 @@ impl Validator<'_> {
             normal: resolution("normal", written.normal),
             low: resolution("low", written.low),
         };
+        let unclaimed_after = self.duration(
+            "sla.unclaimed_after",
+            raw.unclaimed_after,
+            Duration::from_secs(30 * 60),
+            true,
+        );
+        let breach = raw.breach.unwrap_or_default();
+        let breach_queue = breach.channel.filter(|queue| {
+            let named = !queue.trim().is_empty();
+            if !named {
+                self.problem(
+                    "sla.breach.channel",
+                    "is empty: name a queue, e.g. \"escalations\"",
+                );
+            }
+            named
+        });
         SlaConfig {
             business_hours,
             warn_before,
             first_response,
             next_response,
             resolution,
-            raise_urgency: raw.breach.and_then(|b| b.raise_urgency).unwrap_or(false),
+            raise_urgency: breach.raise_urgency.unwrap_or(false),
+            breach_queue,
+            unclaimed_after: (!unclaimed_after.is_zero()).then_some(unclaimed_after),
         }
     }
 

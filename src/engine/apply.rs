@@ -17,7 +17,7 @@ use super::rules::{
 };
 use super::sla::{self, ClockState};
 use super::{
-    Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, PostChange, Refusal,
+    Alert, Answer, Command, Ctx, Effect, Input, Notice, Outcome, Permission, PostChange, Refusal,
     Transition,
 };
 use crate::config::{AccountConfig, ApprovalMode, CloseLoop, Config};
@@ -1186,6 +1186,45 @@ pub fn sweep_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
     snooze_over(case, now)
         || !clock_news(case, now, config).is_empty()
         || auto_close_due(case, now, config)
+        || unclaimed_due(case, now, config)
+}
+
+/// What the sweep at `now` tells `case`'s queue about it, in one message with the queue's
+/// other cases; the sweep's own step then records that it was told.
+pub fn alerts(case: &Case, now: DateTime<Utc>, config: &Config) -> Vec<Alert> {
+    if auto_close_due(case, now, config) {
+        return Vec::new();
+    }
+    let mut alerts: Vec<Alert> = clock_news(case, now, config)
+        .into_iter()
+        .map(|(clock, state)| match state {
+            ClockState::Breached => Alert::Breached {
+                target: clock.target,
+                due: clock.due,
+            },
+            _ => Alert::DueSoon {
+                target: clock.target,
+                due: clock.due,
+            },
+        })
+        .collect();
+    if unclaimed_due(case, now, config) {
+        alerts.push(Alert::Unclaimed {
+            since: case.opened_at,
+        });
+    }
+    alerts
+}
+
+/// A new case nobody claimed within `[sla] unclaimed_after`, not listed to its queue yet.
+fn unclaimed_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
+    config.sla.unclaimed_after.is_some_and(|after| {
+        let after = TimeDelta::from_std(after).unwrap_or(TimeDelta::MAX);
+        case.status == Status::New
+            && case.assignee.is_none()
+            && !case.nudged
+            && now - case.opened_at >= after
+    })
 }
 
 /// Whether a queued effect should still run on the case as it is now.
@@ -1205,6 +1244,11 @@ pub fn still_wanted(case: &Case, effect: &Effect) -> bool {
 
 fn sweep(step: &mut Step<'_>, config: &Config) {
     let now = step.now;
+    if unclaimed_due(&step.case, now, config) {
+        // Told in the queue's channel (see `alerts`), not the case thread nobody watches yet.
+        step.case().nudged = true;
+        step.audit(BOT, "listed as unclaimed", None);
+    }
     if snooze_over(&step.case, now) {
         step.case().snoozed_until = None;
         step.audit(BOT, "snooze over", None);

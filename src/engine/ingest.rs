@@ -89,6 +89,7 @@ fn open(post: &SocialPost, number: u64, ctx: &Ctx<'_>) -> Transition {
         updated_at: ctx.now,
         closed_at: None,
         chat: None,
+        nudged: false,
         off_hours_answered: None,
     };
     let routed = route

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
-pub use apply::{apply, still_wanted, sweep_due};
+pub use apply::{alerts, apply, still_wanted, sweep_due};
 pub use ingest::{Ingested, ingest};
 pub use model::*;
 
@@ -199,6 +199,21 @@ pub enum PostChange {
     Removed,
     /// A moderator hid it from everyone but its author, or showed it again.
     Hidden { hidden: bool },
+}
+
+/// What the sweep tells a queue's channel about one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alert {
+    DueSoon {
+        target: SlaTarget,
+        due: DateTime<Utc>,
+    },
+    Breached {
+        target: SlaTarget,
+        due: DateTime<Utc>,
+    },
+    /// New, and nobody claimed it since it opened.
+    Unclaimed { since: DateTime<Utc> },
 }
 
 /// What the dispatcher reports back after performing an effect.

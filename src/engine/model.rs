@@ -664,6 +664,9 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub chat: Option<ChatThread>,
+    /// The sweep listed it to its queue as unclaimed (once per case).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nudged: bool,
     /// When the off-hours autoresponder last answered in this case (once per off-hours period).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub off_hours_answered: Option<DateTime<Utc>>,

@@ -51,7 +51,7 @@ pub fn card_update(case: u64, card: &Card) -> String {
     format!("{}card ▸ {summary}", gutter(case))
 }
 
-/// A message to the team in `queue`'s channel (the digest).
+/// A message to the team in `queue`'s channel (the digest, the sweep's alerts).
 pub fn to_channel(queue: &str, body: &str) -> String {
     format!("┌─ to {queue}\n{}\n└─", prefixed("│ ", body))
 }

@@ -53,6 +53,46 @@ pub fn fill(template: &str, case: &Case, agent: &str, address: Option<&str>) -> 
         .replace("{address}", address.unwrap_or("the address in our profile"))
 }
 
+/// The sweep's one message to `queue`: each case with what is due soon, late or unclaimed,
+/// naming its owner (who is pinged) or saying nobody owns it.
+pub fn queue_alert(
+    queue: &str,
+    items: &[(&Case, &[crate::engine::Alert])],
+    mention: Mention<'_>,
+    tz: Tz,
+) -> String {
+    use crate::engine::Alert;
+    let mut out = format!(
+        "🔔 {queue}: {} case{} need{} attention",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        if items.len() == 1 { "s" } else { "" }
+    );
+    for (case, alerts) in items {
+        let owner = case
+            .assignee
+            .as_deref()
+            .map_or_else(|| "nobody owns it".to_owned(), mention);
+        for alert in *alerts {
+            let what = match alert {
+                Alert::DueSoon { target, due } => {
+                    format!("{} due soon, at {}", target.key(), local(*due, tz))
+                }
+                Alert::Breached { target, due } => format!(
+                    "missed its {} target (due {})",
+                    target_adjective(*target),
+                    local(*due, tz)
+                ),
+                Alert::Unclaimed { since } => {
+                    format!("nobody has claimed it since {}", local(*since, tz))
+                }
+            };
+            let _ = write!(out, "\n• #{} ({owner}): {what}", case.number);
+        }
+    }
+    out
+}
+
 /// The note on a case the sweep closed for waiting on the customer `after` this long.
 pub fn auto_closed(after: Option<std::time::Duration>, reopen: std::time::Duration) -> String {
     format!(

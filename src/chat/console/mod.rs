@@ -146,8 +146,9 @@ impl ChatSurface for Console {
         body: &'a str,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
-            // Keyed by the attempt (job and slot): shown once, however often it is retried.
-            let record = json!({"shown": "digest", "queue": queue, "text": body});
+            // Keyed by the attempt (job, slot and queue): shown once, however often it is
+            // retried.
+            let record = json!({"shown": "channel", "queue": queue, "text": body});
             self.show_once(&attempt.key, record, &words::to_channel(queue, body))
                 .map(|_| ())
         })

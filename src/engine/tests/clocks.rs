@@ -116,7 +116,7 @@ pub(super) fn rows() -> Vec<Row> {
             Input::Sweep,
         )
         .effects(vec![breached(FirstResponse), Effect::Card])
-        .audit(&["sla breached", "urgency raised"])
+        .audit(&["listed as unclaimed", "sla breached", "urgency raised"])
         .check(|_, t| eq("urgency", t.case.urgency, Urgency::High)),
         Row::new(
             "auto-close: a case waiting on the customer past auto_close_after is closed",
@@ -152,6 +152,31 @@ pub(super) fn rows() -> Vec<Row> {
         Row::new(
             "auto-close: off unless configured",
             F::waiting().at(hours(200)),
+            Input::Sweep,
+        )
+        .noop(),
+        Row::new(
+            "unclaimed: a new case nobody claimed in unclaimed_after is listed to its queue",
+            F::new_case().at(mins(31)),
+            Input::Sweep,
+        )
+        .audit(&["listed as unclaimed"])
+        .check(|_, t| eq("nudged", t.case.nudged, true)),
+        Row::new(
+            "unclaimed: listed once",
+            F::new_case().at(mins(31)).then(Input::Sweep),
+            Input::Sweep,
+        )
+        .noop(),
+        Row::new(
+            "unclaimed: not before its time",
+            F::new_case().at(mins(29)),
+            Input::Sweep,
+        )
+        .noop(),
+        Row::new(
+            "unclaimed: a claimed case is not",
+            F::open().at(mins(45)),
             Input::Sweep,
         )
         .noop(),
@@ -424,4 +449,54 @@ fn a_customer_post_reopens_an_auto_closed_case() {
     assert_eq!(closed.case.status, Status::Closed);
     let back = closed.posts(&post("x", "p2", PostKind::Mention, "It came back broken"));
     assert_ne!(back.case.status, Status::Closed);
+}
+
+#[test]
+fn the_sweep_tells_the_queue_what_is_due_late_or_unclaimed() {
+    use crate::engine::{Alert, alerts};
+    let late = F::open().at(hours(5));
+    assert_eq!(
+        alerts(&late.case, late.now, late.config),
+        [Alert::Breached {
+            target: FirstResponse,
+            due: hours(4)
+        }]
+    );
+    let waiting = F::new_case().at(mins(3 * 60 + 50));
+    assert_eq!(
+        alerts(&waiting.case, waiting.now, waiting.config),
+        [
+            Alert::DueSoon {
+                target: FirstResponse,
+                due: hours(4)
+            },
+            Alert::Unclaimed { since: t0() }
+        ]
+    );
+    // What the sweep step records, the next sweep does not say again.
+    let told = waiting.then(Input::Sweep);
+    assert!(alerts(&told.case, told.now, told.config).is_empty());
+    // One message for the queue, owners pinged.
+    let items = [
+        (
+            &late.case,
+            &[Alert::Breached {
+                target: FirstResponse,
+                due: hours(4),
+            }][..],
+        ),
+        (&told.case, &[Alert::Unclaimed { since: t0() }][..]),
+    ];
+    let text = crate::text::queue_alert(
+        "social",
+        &items,
+        &|u: &str| format!("<@{u}>"),
+        chrono_tz::Tz::UTC,
+    );
+    assert_eq!(
+        text,
+        "🔔 social: 2 cases need attention\n\
+         • #7 (<@ana>): missed its first-response target (due Mon 23 Nov 14:00)\n\
+         • #7 (nobody owns it): nobody has claimed it since Mon 23 Nov 10:00"
+    );
 }

@@ -1806,7 +1806,7 @@ fn sweeps() -> Vec<Row> {
         .audit(&["sla breached"])
         .check(|_, t| eq("breached", t.case.sla.breached, true)),
         Row::new(
-            "sweep: due exactly now is breached",
+            "sweep: due exactly now is breached (and, unclaimed, listed to its queue)",
             F::new_case().at(hours(4)),
             Input::Sweep,
         )
@@ -1816,7 +1816,8 @@ fn sweeps() -> Vec<Row> {
             }),
             Effect::Card,
         ])
-        .audit(&["sla breached"]),
+        .audit(&["listed as unclaimed", "sla breached"])
+        .check(|_, t| eq("nudged", t.case.nudged, true)),
         Row::new(
             "sweep: snooze over and breach in one sweep",
             snoozed().at(hours(5)),
