@@ -140,28 +140,29 @@ async fn post_digest(
     let body = text::report::digest(&report, job.timezone);
     // One key per job and slot: the console journal (and Discord's nonce) recognise a repeat.
     let key = format!("digest-{}-{}", job.name, slot.timestamp());
-    let done = post_team(chat, retrying, key, &digest.queue, &body, job).await;
+    let done = post_team(chat, retrying, key, &digest.queue, &body, true, job).await;
     if done {
         tracing::info!(job = %job.name, queue = %digest.queue, %slot, opened = report.opened, "Digest handled.");
     }
     done
 }
 
-/// Posts `body` to `queue`'s channel as the attempt `key`; whether the slot may count as
-/// done (posted, or refused for good), rather than tried again at the next pass.
+/// Posts `body` (`aligned` for a table, see [`ChatSurface::post_channel`]) to `queue`'s
+/// channel as the attempt `key`; whether the slot may count as done (posted, or refused for good), rather than tried again at the next pass.
 async fn post_team(
     chat: &dyn ChatSurface,
     retrying: &mut HashSet<String>,
     key: String,
     queue: &str,
     body: &str,
+    aligned: bool,
     job: &JobConfig,
 ) -> bool {
     let attempt = Attempt {
         uncertain: retrying.contains(&key),
         key,
     };
-    match chat.post_channel(&attempt, queue, body).await {
+    match chat.post_channel(&attempt, queue, body, aligned).await {
         Ok(()) => {
             retrying.remove(&attempt.key);
             true
@@ -214,7 +215,7 @@ async fn tell_queues(
     for (queue, items) in queues {
         let body = text::queue_alert(queue, &items, &mention, config.bot.timezone);
         let key = format!("sweep-{}-{}-{queue}", job.name, slot.timestamp());
-        if !post_team(chat, retrying, key, queue, &body, job).await {
+        if !post_team(chat, retrying, key, queue, &body, false, job).await {
             untold.extend(items.iter().map(|(case, _)| case.number));
         }
     }
@@ -378,6 +379,7 @@ mod tests {
             attempt: &'a Attempt,
             queue: &'a str,
             text: &'a str,
+            _aligned: bool,
         ) -> BoxFuture<'a, Result<(), DeliveryError>> {
             Box::pin(async move {
                 if let Some(error) = self.fail.lock().unwrap_or_else(|e| e.into_inner()).clone() {
@@ -563,7 +565,7 @@ period = "24h"
         };
         for _ in 0..2 {
             let posted = console
-                .post_channel(&attempt, "billing", "Daily digest · x")
+                .post_channel(&attempt, "billing", "Daily digest · x", true)
                 .await;
             assert!(posted.is_ok());
         }

@@ -68,9 +68,14 @@ async fn a_digest_goes_to_a_text_channel_in_a_code_block() {
         .await
         .unwrap();
 
-    chat.post_channel(&attempt("digest-daily-1772442000"), "escalations", BODY)
-        .await
-        .unwrap();
+    chat.post_channel(
+        &attempt("digest-daily-1772442000"),
+        "escalations",
+        BODY,
+        true,
+    )
+    .await
+    .unwrap();
     let posted = fake.messages(discord::ESCALATION_CHANNEL);
     assert_eq!(posted.len(), 1, "{posted:?}");
     assert_eq!(
@@ -81,15 +86,20 @@ async fn a_digest_goes_to_a_text_channel_in_a_code_block() {
     // The nonce fits Discord's 25 characters and differs per job and slot.
     let nonce = posted[0].nonce.clone().unwrap();
     assert!(nonce.len() <= 25, "{nonce}");
-    chat.post_channel(&attempt("digest-daily-1772528400"), "escalations", BODY)
-        .await
-        .unwrap();
+    chat.post_channel(
+        &attempt("digest-daily-1772528400"),
+        "escalations",
+        BODY,
+        true,
+    )
+    .await
+    .unwrap();
     let posted = fake.messages(discord::ESCALATION_CHANNEL);
     assert_eq!(posted.len(), 2);
     assert_ne!(posted[1].nonce, Some(nonce));
 
     // A forum queue's digest goes to the default (text) channel instead.
-    chat.post_channel(&attempt("digest-forum-1772442000"), "forum", BODY)
+    chat.post_channel(&attempt("digest-forum-1772442000"), "forum", BODY, true)
         .await
         .unwrap();
     assert_eq!(fake.messages(discord::TEXT_CHANNEL).len(), 1);
@@ -105,7 +115,7 @@ async fn with_only_forums_a_digest_is_refused_for_good() {
         .await
         .unwrap();
     let refused = chat
-        .post_channel(&attempt("digest-daily-1"), "forum", BODY)
+        .post_channel(&attempt("digest-daily-1"), "forum", BODY, true)
         .await
         .unwrap_err();
     assert!(!refused.retryable);

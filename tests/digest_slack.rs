@@ -54,7 +54,9 @@ async fn a_digest_goes_to_the_queues_channel_once_as_an_aligned_block() {
         key: "digest-daily-1772442000".to_owned(),
         uncertain: false,
     };
-    chat.post_channel(&attempt, "billing", body).await.unwrap();
+    chat.post_channel(&attempt, "billing", body, true)
+        .await
+        .unwrap();
 
     let posted = fake.messages("C0ESC");
     assert_eq!(posted.len(), 1, "{posted:?}");
@@ -75,7 +77,9 @@ async fn a_digest_goes_to_the_queues_channel_once_as_an_aligned_block() {
         uncertain: true,
         ..attempt
     };
-    chat.post_channel(&retry, "billing", body).await.unwrap();
+    chat.post_channel(&retry, "billing", body, true)
+        .await
+        .unwrap();
     assert_eq!(fake.messages("C0ESC").len(), 1);
 
     // A queue without a channel of its own posts to the default channel.
@@ -83,7 +87,9 @@ async fn a_digest_goes_to_the_queues_channel_once_as_an_aligned_block() {
         key: "digest-other-1772442000".to_owned(),
         uncertain: false,
     };
-    chat.post_channel(&other, "returns", body).await.unwrap();
+    chat.post_channel(&other, "returns", body, true)
+        .await
+        .unwrap();
     let inbox = fake.messages("C0INBOX");
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert!(inbox[0].is_top_level());

@@ -70,14 +70,17 @@ pub trait ChatSurface: Send + Sync + 'static {
     /// Tells the team about a problem with the bot's setup (a network token that no longer
     /// works) where everyone sees it: the default channel, not one case's thread.
     fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>>;
-    /// Posts a message for the team, about no one case (the digest), to the channel of
-    /// `queue`, or the default channel where the queue has none of its own. An uncertain
-    /// attempt must not post twice where the surface can tell it already did.
+    /// Posts a message for the team, about no one case (the digest, the sweep's alerts), to
+    /// the channel of `queue`, or the default channel where the queue has none of its own.
+    /// With `aligned`, the lines after the first are a table (the digest) that a chat with
+    /// code blocks keeps aligned in one; mentions must not be in it, as they would not ping
+    /// there. An uncertain attempt must not post twice where the surface can tell it did.
     fn post_channel<'a>(
         &'a self,
         attempt: &'a Attempt,
         queue: &'a str,
         text: &'a str,
+        aligned: bool,
     ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 

@@ -142,13 +142,14 @@ pub fn digest(report: &Report, tz: Tz) -> String {
     format!("Daily digest · {}", render(report, tz))
 }
 
-/// A digest (or any title line plus aligned lines) for Slack or Discord: the first line as a
-/// title, the rest in a code block so the columns stay aligned (Slack mrkdwn and Discord
-/// markdown both keep spacing there).
-pub fn fenced(text: &str) -> String {
+/// A team message for Slack or Discord: when `aligned` (a digest: a title line plus aligned
+/// lines), the first line as a title and the rest in a code block so the columns stay aligned
+/// (Slack mrkdwn and Discord markdown both keep spacing there); otherwise as it is, so its
+/// mentions ping.
+pub fn fenced(text: &str, aligned: bool) -> String {
     match text.split_once('\n') {
-        Some((title, body)) => format!("{title}\n```\n{body}\n```"),
-        None => text.to_owned(),
+        Some((title, body)) if aligned => format!("{title}\n```\n{body}\n```"),
+        _ => text.to_owned(),
     }
 }
 
@@ -183,9 +184,12 @@ mod tests {
              Agents           -\n\
              Breached         none"
         );
-        let digest = fenced(&digest(&report, chrono_tz::Europe::London));
+        let plain = digest(&report, chrono_tz::Europe::London);
+        let digest = fenced(&plain, true);
         assert!(digest.starts_with("Daily digest · Report 2026-03-01 09:00 → "));
         assert!(digest.contains("(Europe/London)\n```\nCases "));
         assert!(digest.ends_with("Breached         none\n```"));
+        // Alerts mention people: left as they are, so the mentions ping.
+        assert_eq!(fenced(&plain, false), plain);
     }
 }

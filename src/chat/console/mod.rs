@@ -144,6 +144,7 @@ impl ChatSurface for Console {
         attempt: &'a Attempt,
         queue: &'a str,
         body: &'a str,
+        _aligned: bool,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             // Keyed by the attempt (job, slot and queue): shown once, however often it is

@@ -918,6 +918,7 @@ impl ChatSurface for Discord {
         attempt: &'a Attempt,
         queue: &'a str,
         body: &'a str,
+        aligned: bool,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             let mut channel = self.config.channel_for(queue);
@@ -938,7 +939,8 @@ impl ChatSurface for Discord {
                 key: format!("m{:016x}", fnv1a(&attempt.key)),
                 uncertain: attempt.uncertain,
             };
-            self.post_text(Some(&attempt), channel, None, &text::report::fenced(body))
+            let body = text::report::fenced(body, aligned);
+            self.post_text(Some(&attempt), channel, None, &body)
                 .await
                 .map(|_| ())
         })

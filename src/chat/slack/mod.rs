@@ -641,10 +641,12 @@ impl ChatSurface for Slack {
         attempt: &'a Attempt,
         queue: &'a str,
         body: &'a str,
+        aligned: bool,
     ) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             let channel = self.config.channel_for(queue);
-            self.post_text(attempt, channel, None, &text::report::fenced(body))
+            let body = text::report::fenced(body, aligned);
+            self.post_text(attempt, channel, None, &body)
                 .await
                 .map(|_| ())
         })
