@@ -295,6 +295,17 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// One scheduler pass at `now` (RFC 3339).
+    async fn pass(
+        service: &Service,
+        chat: &dyn ChatSurface,
+        jobs: &[JobConfig],
+        retrying: &mut HashSet<String>,
+        now: &str,
+    ) {
+        run_due(service, chat, jobs, utc(now), retrying).await;
+    }
+
     #[test]
     fn missed_slots_collapse_into_one() -> Result<(), cron::error::Error> {
         let every_hour = Schedule::from_str("0 0 * * * *")?;
@@ -437,37 +448,36 @@ period = "24h"
         };
         let chat = Recorder::default();
         let mut retrying = HashSet::new();
-        let pass = |now: &str| utc(now);
 
         // First start at 08:00: remembers now, posts nothing.
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-02T08:00:00Z"),
             &mut retrying,
+            "2026-03-02T08:00:00Z",
         )
         .await;
         assert!(chat.posts().is_empty());
         // 08:59: nothing due yet.
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-02T08:59:00Z"),
             &mut retrying,
+            "2026-03-02T08:59:00Z",
         )
         .await;
         assert!(chat.posts().is_empty());
 
         // 09:00 slot, the chat down: nothing posted, the slot stays due.
         chat.failing(Some(DeliveryError::retryable("HTTP 503")));
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-02T09:00:01Z"),
             &mut retrying,
+            "2026-03-02T09:00:01Z",
         )
         .await;
         assert!(chat.posts().is_empty());
@@ -479,12 +489,12 @@ period = "24h"
 
         // A minute later the chat is back: posted once, as an uncertain retry, for the slot.
         chat.failing(None);
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-02T09:01:00Z"),
             &mut retrying,
+            "2026-03-02T09:01:00Z",
         )
         .await;
         let posts = chat.posts();
@@ -506,24 +516,24 @@ period = "24h"
         );
 
         // The same slot is never posted again.
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-02T09:30:00Z"),
             &mut retrying,
+            "2026-03-02T09:30:00Z",
         )
         .await;
         assert_eq!(chat.posts().len(), 1);
 
         // A permanent refusal gives the slot up (no retry every minute) …
         chat.failing(Some(DeliveryError::permanent("channel_not_found")));
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-03T09:00:00Z"),
             &mut retrying,
+            "2026-03-03T09:00:00Z",
         )
         .await;
         assert_eq!(
@@ -532,12 +542,12 @@ period = "24h"
         );
         // … and after two days down, the missed slots collapse into one digest.
         chat.failing(None);
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            pass("2026-03-05T12:00:00Z"),
             &mut retrying,
+            "2026-03-05T12:00:00Z",
         )
         .await;
         let posts = chat.posts();
@@ -662,12 +672,12 @@ kind = "sweep"
         );
         // Back: one message per queue, each case once.
         chat.failing(None);
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            utc("2026-03-02T08:32:00Z"),
             &mut retrying,
+            "2026-03-02T08:32:00Z",
         )
         .await;
         let posts = chat.posts();
@@ -687,12 +697,12 @@ kind = "sweep"
         assert!(posts[0].2.contains("#2 (nobody owns it)"));
         assert!(service.store().cases().flatten().all(|c| c.nudged));
         // The next sweep has nothing new to say.
-        run_due(
+        pass(
             &service,
             &chat,
             &jobs,
-            utc("2026-03-02T08:33:00Z"),
             &mut retrying,
+            "2026-03-02T08:33:00Z",
         )
         .await;
         assert_eq!(chat.posts().len(), 2);

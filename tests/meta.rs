@@ -24,7 +24,6 @@ use run::wait_until;
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(20);
-const POST: &str = "448242228374517_122131676912594941";
 
 /// The Facebook Page's and the Instagram account's `[[accounts]]`, on `fake`; `extra` goes
 /// into the Page's.
@@ -104,25 +103,7 @@ async fn jane_case(comment: &str, text: &str) -> (FakeGraph, Console) {
 
 /// A comment from Jane on the Page's post, now.
 fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> serde_json::Value {
-    jane_does(fake, comment, text, "add")
-}
-
-/// Jane's comment added, `edited` or `remove`d.
-fn jane_does(fake: &FakeGraph, comment: &str, text: &str, verb: &str) -> serde_json::Value {
-    let change = fake.feed_comment(
-        PAGE_ID,
-        POST,
-        comment,
-        POST,
-        ("7001", "Jane Doe"),
-        text,
-        verb,
-        meta::now_secs(),
-    );
-    envelope(
-        "page",
-        vec![changes_entry(PAGE_ID, meta::now_secs(), vec![change])],
-    )
+    meta::jane_does(fake, comment, text, "add")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +152,7 @@ async fn a_comment_becomes_a_case_and_the_approved_reply_goes_under_it_once() {
     assert_eq!(replies[0].message, "Sorry, Jane! We'll check right away.");
     let cases = console.bot.cases();
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0]["conversation_id"], POST);
+    assert_eq!(cases[0]["conversation_id"], meta::PAGE_POST);
     assert_eq!(cases[0]["platform"], "facebook");
 }
 
@@ -186,9 +167,9 @@ async fn one_delivery_may_batch_entries_for_several_accounts() {
         vec![
             fake.feed_comment(
                 PAGE_ID,
-                POST,
+                meta::PAGE_POST,
                 "1_1",
-                POST,
+                meta::PAGE_POST,
                 ("7001", "Jane"),
                 "one",
                 "add",
@@ -196,9 +177,9 @@ async fn one_delivery_may_batch_entries_for_several_accounts() {
             ),
             fake.feed_comment(
                 PAGE_ID,
-                POST,
+                meta::PAGE_POST,
                 "1_2",
-                POST,
+                meta::PAGE_POST,
                 ("7002", "Sam"),
                 "two",
                 "add",
@@ -446,17 +427,17 @@ async fn an_edited_comment_updates_the_case_and_a_removed_one_is_noted() {
     let (fake, mut console) = jane_case(comment, "My order arrived brokn").await;
     deliver(
         &console,
-        &jane_does(&fake, comment, "My order arrived broken", "edited"),
+        &meta::jane_does(&fake, comment, "My order arrived broken", "edited"),
     );
     console
         .wait_text(
             "edited their comment (122131676912594941_31); it now says: My order arrived broken",
         )
         .await;
-    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    deliver(&console, &meta::jane_does(&fake, comment, "", "remove"));
     console.wait_text("was removed from Facebook").await;
     // Said again: nothing more.
-    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    deliver(&console, &meta::jane_does(&fake, comment, "", "remove"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     console.stop();
     let case = &console.bot.cases()[0];
@@ -559,7 +540,7 @@ async fn a_comment_is_hidden_shown_again_and_deleted_for_good() {
         .await;
     assert!(fake.hidden(comment), "not hidden");
     // Meta reports our hide back: the case knew already.
-    deliver(&console, &jane_does(&fake, comment, "", "hide"));
+    deliver(&console, &meta::jane_does(&fake, comment, "", "hide"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Refusals go to the one who asked: the console prints them, read once it stopped.
     console.say("#1 !hide");
@@ -569,7 +550,7 @@ async fn a_comment_is_hidden_shown_again_and_deleted_for_good() {
         .await;
     assert!(!fake.hidden(comment), "still hidden");
     // A moderator hides it in Meta Business Suite: the thread hears of it.
-    deliver(&console, &jane_does(&fake, comment, "", "hide"));
+    deliver(&console, &meta::jane_does(&fake, comment, "", "hide"));
     console
         .wait_text("was hidden on Facebook, outside carebridge")
         .await;
@@ -581,7 +562,7 @@ async fn a_comment_is_hidden_shown_again_and_deleted_for_good() {
         .await;
     assert!(fake.deleted(comment), "not deleted");
     // Meta then reports the removal: the case knew already, the thread hears nothing more.
-    deliver(&console, &jane_does(&fake, comment, "", "remove"));
+    deliver(&console, &meta::jane_does(&fake, comment, "", "remove"));
     console.say(&format!("#1 !delete {comment}"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let out = console.stop();

@@ -21,7 +21,6 @@ use run::wait_until;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
-const POST: &str = "448242228374517_122131676912594941";
 
 /// One sample of the Prometheus text format: `name{label="value",…} number`.
 #[derive(Debug)]
@@ -115,24 +114,6 @@ fn component<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} in {report}"))
 }
 
-/// A comment from Jane on the Page's post, as Meta delivers it.
-fn jane_comments(fake: &FakeGraph, comment: &str, text: &str) -> Value {
-    let change = fake.feed_comment(
-        PAGE_ID,
-        POST,
-        comment,
-        POST,
-        ("7001", "Jane Doe"),
-        text,
-        "add",
-        meta::now_secs(),
-    );
-    meta::envelope(
-        "page",
-        vec![meta::changes_entry(PAGE_ID, meta::now_secs(), vec![change])],
-    )
-}
-
 fn deliver(console: &Console, body: &Value) {
     let (status, answer) = meta::post_webhook(&console.url("/webhooks/meta"), APP_SECRET, body);
     assert_eq!(status, 200, "{answer}");
@@ -172,7 +153,7 @@ webhook = {{ app_secret = "{APP_SECRET}", verify_token = "{VERIFY_TOKEN}" }}
     assert!(before.iter().any(|s| s.name == "carebridge_outbox_depth"));
 
     // A comment comes in (and is delivered twice, as Meta does): one post, one case.
-    let comment = jane_comments(&fake, "122131676912594941_5", "Where is my order?");
+    let comment = meta::jane_does(&fake, "122131676912594941_5", "Where is my order?", "add");
     deliver(&console, &comment);
     console.wait_cases(1).await;
     deliver(&console, &comment);

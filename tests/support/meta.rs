@@ -1852,6 +1852,28 @@ pub fn verification_url(url: &str, verify_token: &str, challenge: &str) -> Strin
 // ---------------------------------------------------------------------------
 
 /// `{"object": "page" | "instagram", "entry": [...]}`.
+/// The Page post customers comment on in the end-to-end tests.
+pub const PAGE_POST: &str = "448242228374517_122131676912594941";
+
+/// Jane Doe's (`7001`) comment `comment` on [`PAGE_POST`], `add`ed, `edited`, `remove`d,
+/// `hide`n or `unhide`n now, as Meta delivers it (and, for `add`, known to `fake`).
+pub fn jane_does(fake: &FakeGraph, comment: &str, text: &str, verb: &str) -> Value {
+    let change = fake.feed_comment(
+        PAGE_ID,
+        PAGE_POST,
+        comment,
+        PAGE_POST,
+        ("7001", "Jane Doe"),
+        text,
+        verb,
+        now_secs(),
+    );
+    envelope(
+        "page",
+        vec![changes_entry(PAGE_ID, now_secs(), vec![change])],
+    )
+}
+
 pub fn envelope(object: &str, entries: Vec<Value>) -> Value {
     json!({"object": object, "entry": entries})
 }
