@@ -209,6 +209,7 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
         Arc::clone(&service),
         surface,
         scheduler::jobs(&config).map_err(|e| anyhow::anyhow!("default sweep schedule: {e}"))?,
+        Arc::new(scheduler::SystemClock),
         stopped.clone(),
     ));
 

@@ -252,11 +252,27 @@ pub async fn run_due(
     }
 }
 
-/// Runs the jobs until shutdown.
+/// Where the scheduler reads the time: the system clock when the bot runs; in tests, one
+/// that moves as the test says, so a day of slots passes without waiting a day.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Runs the jobs until shutdown, reading the time from `clock`.
 pub async fn run(
     service: Arc<Service>,
     chat: Arc<dyn ChatSurface>,
     jobs: Vec<JobConfig>,
+    clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     if jobs.is_empty() {
@@ -264,7 +280,7 @@ pub async fn run(
     }
     let mut retrying = HashSet::new();
     loop {
-        let now = Utc::now();
+        let now = clock.now();
         run_due(&service, chat.as_ref(), &jobs, now, &mut retrying).await;
         let next = jobs
             .iter()
@@ -272,7 +288,7 @@ pub async fn run(
             .map(|t| t.with_timezone(&Utc))
             .min();
         let wait = next
-            .and_then(|t| (t - Utc::now()).to_std().ok())
+            .and_then(|t| (t - clock.now()).to_std().ok())
             .unwrap_or(Duration::from_secs(60))
             // Wake at least every minute: clock jumps and suspends happen.
             .min(Duration::from_secs(60))
@@ -706,5 +722,92 @@ kind = "sweep"
         )
         .await;
         assert_eq!(chat.posts().len(), 2);
+    }
+
+    /// Time as tokio's (paused) clock tells it, from `base`.
+    struct TokioClock {
+        base: DateTime<Utc>,
+        start: tokio::time::Instant,
+    }
+
+    impl Clock for TokioClock {
+        fn now(&self) -> DateTime<Utc> {
+            let elapsed = TimeDelta::from_std(self.start.elapsed()).unwrap_or(TimeDelta::zero());
+            self.base + elapsed
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_running_scheduler_batches_a_day_of_news_and_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let text = r#"
+[[accounts]]
+id = "acme"
+network = "demo"
+simulate = "x"
+queue = "social"
+"#;
+        let Ok(config) = Config::from_toml_str(text, dir.path(), &|_| None) else {
+            panic!("the test config is valid");
+        };
+        let Ok(store) = crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10))
+        else {
+            panic!("the store opens");
+        };
+        let Ok(jobs) = jobs(&config) else {
+            panic!("the default sweep parses");
+        };
+        let service = Arc::new(Service::new(store, Arc::new(config)));
+        // Monday 10:00: two customers write; nobody claims either.
+        let base = utc("2026-11-23T10:00:00Z");
+        for id in ["1", "2"] {
+            let ingested = service.ingest(&post("acme", id, "where is my order", base), None, base);
+            assert!(ingested.is_ok(), "{ingested:?}");
+        }
+        let chat = Arc::new(Recorder::default());
+        let start = |clock_base: DateTime<Utc>| {
+            let (stop, stopped) = watch::channel(false);
+            let clock = Arc::new(TokioClock {
+                base: clock_base,
+                start: tokio::time::Instant::now(),
+            });
+            let task = tokio::spawn(run(
+                Arc::clone(&service),
+                Arc::clone(&chat) as Arc<dyn ChatSurface>,
+                jobs.clone(),
+                clock,
+                stopped,
+            ));
+            (stop, task)
+        };
+        // Five hours of minutes go by in no time.
+        let (stop, task) = start(base);
+        tokio::time::sleep(Duration::from_secs(5 * 3600)).await;
+        let _ = stop.send(true);
+        let _ = task.await;
+        let said: Vec<String> = chat.posts().into_iter().map(|(_, _, text)| text).collect();
+        // Unclaimed at 10:30, due soon at 13:45, late at 14:00: three messages, each naming
+        // both cases, never one per case or per minute.
+        assert_eq!(said.len(), 3, "{said:#?}");
+        for text in &said {
+            assert!(
+                text.starts_with("🔔 social: 2 cases need attention"),
+                "{text}"
+            );
+        }
+        assert!(said[0].contains("nobody has claimed it since"));
+        assert!(said[1].contains("first response due soon"));
+        assert!(said[2].contains("missed its first-response target"));
+        // Down all evening and night; back at 09:00 the next day: the missed minutes are one
+        // slot, and there is nothing new to say.
+        let (stop, task) = start(utc("2026-11-24T09:00:00Z"));
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let _ = stop.send(true);
+        let _ = task.await;
+        assert_eq!(chat.posts().len(), 3);
+        let Some(last) = last_run(&service, &jobs[0]) else {
+            panic!("the sweep ran");
+        };
+        assert!(last >= utc("2026-11-24T09:00:00Z"), "{last}");
     }
 }
