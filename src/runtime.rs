@@ -148,9 +148,9 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
 
     let chat = match config.chat.kind {
         ChatKind::Console => Chat::Console(Arc::new(
-            Console::new(Box::new(std::io::stdout()), &data_dir).with_context(|| {
-                format!("opening the console journal in {}", data_dir.display())
-            })?,
+            Console::new(Box::new(std::io::stdout()), &data_dir)
+                .with_context(|| format!("opening the console journal in {}", data_dir.display()))?
+                .with_on_call(config.chat.console.on_call.clone()),
         )),
         ChatKind::Slack => {
             let settings = config

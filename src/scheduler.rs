@@ -213,7 +213,14 @@ async fn tell_queues(
     let mention = |user: &str| chat.mention(user);
     let mut untold = BTreeSet::new();
     for (queue, items) in queues {
-        let body = text::queue_alert(queue, &items, &mention, config.bot.timezone);
+        let on_call = chat.on_call(queue);
+        let body = text::queue_alert(
+            queue,
+            &items,
+            &mention,
+            on_call.as_deref(),
+            config.bot.timezone,
+        );
         let key = format!("sweep-{}-{}-{queue}", job.name, slot.timestamp());
         if !post_team(chat, retrying, key, queue, &body, false, job).await {
             untold.extend(items.iter().map(|(case, _)| case.number));

@@ -34,6 +34,9 @@ default = "{default}"
 forum = "{forum}"
 escalations = "{escalations}"
 
+[chat.discord.on_call]
+escalations = "1500000000000000042"
+
 [[accounts]]
 id = "acme"
 network = "demo"
@@ -121,4 +124,46 @@ async fn with_only_forums_a_digest_is_refused_for_good() {
     assert!(!refused.retryable);
     assert!(refused.reason.contains("forums"), "{}", refused.reason);
     assert!(fake.messages(discord::FORUM_CHANNEL).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeps_message_pings_the_queues_on_call_role_and_no_other() {
+    let fake = FakeDiscord::start_default();
+    let config = config(&fake, discord::TEXT_CHANNEL);
+    let settings = config.chat.discord.as_ref().unwrap();
+    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        chat.on_call("escalations").as_deref(),
+        Some("<@&1500000000000000042>")
+    );
+    assert_eq!(chat.on_call("billing"), None);
+    let alert = "🔔 escalations: 1 case needs attention · <@&1500000000000000042>, on call\n\
+                 • #7 (nobody owns it): nobody has claimed it since Mon 23 Nov 10:00";
+    chat.post_channel(
+        &attempt("sweep-sweep-1-escalations"),
+        "escalations",
+        alert,
+        false,
+    )
+    .await
+    .unwrap();
+    let posted = fake.messages(discord::ESCALATION_CHANNEL);
+    assert_eq!(posted.last().map(|m| m.content.as_str()), Some(alert));
+    let sent = fake
+        .calls()
+        .into_iter()
+        .rfind(|c| c.method == "POST" && c.route == "/channels/{channel}/messages")
+        .unwrap();
+    let allowed = &sent.body["allowed_mentions"];
+    assert_eq!(allowed["roles"], serde_json::json!(["1500000000000000042"]));
+    assert!(
+        !allowed["parse"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "roles" || p == "everyone"),
+        "{allowed}"
+    );
 }

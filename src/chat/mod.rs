@@ -70,6 +70,12 @@ pub trait ChatSurface: Send + Sync + 'static {
     /// Tells the team about a problem with the bot's setup (a network token that no longer
     /// works) where everyone sees it: the default channel, not one case's thread.
     fn alert<'a>(&'a self, text: &'a str) -> BoxFuture<'a, Result<(), DeliveryError>>;
+    /// How the sweep's message for `queue` pings whoever is on call for it (the chat's
+    /// `on_call` table), if anyone is.
+    fn on_call(&self, _queue: &str) -> Option<String> {
+        None
+    }
+
     /// Posts a message for the team, about no one case (the digest, the sweep's alerts), to
     /// the channel of `queue`, or the default channel where the queue has none of its own.
     /// With `aligned`, the lines after the first are a table (the digest) that a chat with

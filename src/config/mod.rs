@@ -216,6 +216,10 @@ pub struct DiscordConfig {
     /// `[chat.discord.channels]`: queue → channel id (a text or forum channel); `default`
     /// is required and takes every queue not listed.
     pub channels: BTreeMap<String, u64>,
+    /// `[chat.discord.on_call]`: queue → the id of the role on call for it, pinged by the
+    /// sweep's message when it lists cases nobody owns; `default` covers queues not listed
+    /// (default: none).
+    pub on_call: BTreeMap<String, u64>,
 }
 
 impl DiscordConfig {
@@ -270,6 +274,10 @@ pub struct SlackConfig {
     /// `[chat.slack.channels]`: queue → channel id (`C…` or `G…`); `default` is required and
     /// takes every queue not listed.
     pub channels: BTreeMap<String, String>,
+    /// `[chat.slack.on_call]`: queue → the user group (`S…`) or user (`U…`/`W…`) on call for
+    /// it, pinged by the sweep's message when it lists cases nobody owns; `default` covers
+    /// queues not listed (default: none).
+    pub on_call: BTreeMap<String, String>,
 }
 
 impl SlackConfig {
@@ -313,6 +321,14 @@ pub struct ConsoleConfig {
     pub agents: Vec<String>,
     /// `user`: the identity the console starts as (default `agent`).
     pub user: String,
+    /// `[chat.console.on_call]`: queue → who is on call for it, named in the sweep's message
+    /// when it lists cases nobody owns; `default` covers queues not listed (default: none).
+    pub on_call: BTreeMap<String, String>,
+}
+
+/// Who is on call for `queue` in a chat's `on_call` table: its own entry, else `default`.
+pub fn on_call_for<'a, V>(table: &'a BTreeMap<String, V>, queue: &str) -> Option<&'a V> {
+    table.get(queue).or_else(|| table.get("default"))
 }
 
 /// `[approval]`.

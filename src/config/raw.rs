@@ -106,6 +106,8 @@ pub(super) struct RawDiscord {
     pub role_cache: Option<String>,
     /// [`super::DiscordConfig::channels`].
     pub channels: Option<BTreeMap<String, String>>,
+    /// [`super::DiscordConfig::on_call`].
+    pub on_call: Option<BTreeMap<String, String>>,
 }
 
 /// `[chat.slack]` as written.
@@ -134,6 +136,8 @@ pub(super) struct RawSlack {
     pub group_cache: Option<String>,
     /// [`super::SlackConfig::channels`].
     pub channels: Option<BTreeMap<String, String>>,
+    /// [`super::SlackConfig::on_call`].
+    pub on_call: Option<BTreeMap<String, String>>,
 }
 
 /// `[chat.console]` as written.
@@ -146,6 +150,8 @@ pub(super) struct RawConsole {
     pub agents: Option<Vec<String>>,
     /// [`super::ConsoleConfig::user`].
     pub user: Option<String>,
+    /// [`super::ConsoleConfig::on_call`].
+    pub on_call: Option<BTreeMap<String, String>>,
 }
 
 /// `[approval]` as written.

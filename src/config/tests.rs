@@ -177,6 +177,7 @@ kind = "sweep"
             approvers: vec!["lee".into()],
             agents: vec!["ana".into(), "bo".into()],
             user: "ana".into(),
+            on_call: BTreeMap::new(),
         }
     );
     assert_eq!(
@@ -977,6 +978,43 @@ approvers = ["U0123MANAGER", "S0456LEADS"]
 default = "C0123INBOX"
 escalations = "G0456ESCAL"
 "#;
+
+#[test]
+fn who_is_on_call_per_queue() {
+    let slack = ok(&with(&format!(
+        "{SLACK}[chat.slack.on_call]\ndefault = \"S0789ONCALL\"\nbilling = \"U0123MANAGER\"\n"
+    )))
+    .chat
+    .slack
+    .unwrap();
+    assert_eq!(
+        on_call_for(&slack.on_call, "billing").map(String::as_str),
+        Some("U0123MANAGER")
+    );
+    assert_eq!(
+        on_call_for(&slack.on_call, "social").map(String::as_str),
+        Some("S0789ONCALL")
+    );
+    let discord = ok(&with(&format!(
+        "{DISCORD}[chat.discord.on_call]\nbilling = \"1500000000000000009\"\n"
+    )))
+    .chat
+    .discord
+    .unwrap();
+    assert_eq!(
+        on_call_for(&discord.on_call, "billing"),
+        Some(&1500000000000000009)
+    );
+    assert_eq!(on_call_for(&discord.on_call, "social"), None);
+    assert_problems(
+        &with(&format!(
+            "{SLACK}[chat.slack.on_call]\ndefault = \"C0123INBOX\"\n"
+        )),
+        &[
+            r#"chat.slack.on_call.default: "C0123INBOX" is not a Slack user group (S…) or user (U…/W…) id"#,
+        ],
+    );
+}
 
 #[test]
 fn slack_defaults_and_channels() {

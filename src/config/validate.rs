@@ -304,6 +304,7 @@ impl Validator<'_> {
                 approvers: console.approvers.unwrap_or_default(),
                 agents: console.agents.unwrap_or_default(),
                 user,
+                on_call: console.on_call.unwrap_or_default(),
             },
             slack,
             discord,
@@ -356,6 +357,13 @@ impl Validator<'_> {
                 channels.insert(queue, id);
             }
         }
+        let mut on_call = BTreeMap::new();
+        for (queue, role) in raw.on_call.unwrap_or_default() {
+            let at = path::key("chat.discord.on_call", &queue);
+            if let Some(id) = self.snowflake(&at, Some(role)) {
+                on_call.insert(queue, id);
+            }
+        }
         if !channels.contains_key("default") {
             self.problem(
                 "chat.discord.channels.default",
@@ -377,6 +385,7 @@ impl Validator<'_> {
             command_permission,
             role_cache,
             channels,
+            on_call,
         }
     }
 
@@ -446,6 +455,15 @@ impl Validator<'_> {
             false,
         );
         let channels = raw.channels.unwrap_or_default();
+        let on_call = raw.on_call.unwrap_or_default();
+        for (queue, who) in &on_call {
+            if !is_slack_id(who, &['S', 'U', 'W']) {
+                self.problem(
+                    &path::key("chat.slack.on_call", queue),
+                    format!("{who:?} is not a Slack user group (S…) or user (U…/W…) id"),
+                );
+            }
+        }
         if !channels.contains_key("default") {
             self.problem(
                 "chat.slack.channels.default",
@@ -475,6 +493,7 @@ impl Validator<'_> {
             agents,
             group_cache,
             channels,
+            on_call,
         }
     }
 

@@ -54,11 +54,13 @@ pub fn fill(template: &str, case: &Case, agent: &str, address: Option<&str>) -> 
 }
 
 /// The sweep's one message to `queue`: each case with what is due soon, late or unclaimed,
-/// naming its owner (who is pinged) or saying nobody owns it.
+/// naming its owner (who is pinged) or saying nobody owns it, in which case whoever is
+/// `on_call` for the queue is pinged once, on the first line.
 pub fn queue_alert(
     queue: &str,
     items: &[(&Case, &[crate::engine::Alert])],
     mention: Mention<'_>,
+    on_call: Option<&str>,
     tz: Tz,
 ) -> String {
     use crate::engine::Alert;
@@ -68,6 +70,11 @@ pub fn queue_alert(
         if items.len() == 1 { "" } else { "s" },
         if items.len() == 1 { "s" } else { "" }
     );
+    if let Some(on_call) = on_call
+        && items.iter().any(|(case, _)| case.assignee.is_none())
+    {
+        let _ = write!(out, " · {on_call}, on call");
+    }
     for (case, alerts) in items {
         let owner = case
             .assignee

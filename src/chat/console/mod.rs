@@ -9,6 +9,7 @@
 //! journal keyed by effect, so an effect retried after a crash is not shown
 //! twice.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,6 +22,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use super::{Attempt, ChatEvent, ChatSurface, route};
 use crate::commands::Specs;
 use crate::config::ConsoleConfig;
+use crate::config::on_call_for;
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Actor, Case, ChatThread};
 use crate::journal::Journal;
@@ -31,6 +33,8 @@ use crate::text::{self, console as words};
 pub struct Console {
     out: Mutex<Box<dyn Write + Send>>,
     journal: Journal,
+    /// `[chat.console.on_call]`.
+    on_call: BTreeMap<String, String>,
 }
 
 impl Console {
@@ -39,7 +43,14 @@ impl Console {
         Ok(Console {
             out: Mutex::new(out),
             journal: Journal::open(&data_dir.join("console-journal.jsonl"))?,
+            on_call: BTreeMap::new(),
         })
+    }
+
+    /// Names who is on call for each queue (`[chat.console.on_call]`).
+    pub fn with_on_call(mut self, on_call: BTreeMap<String, String>) -> Console {
+        self.on_call = on_call;
+        self
     }
 
     /// Prints a block at once, so concurrent cases don't interleave lines.
@@ -72,6 +83,10 @@ impl Console {
 impl ChatSurface for Console {
     fn mention(&self, user: &str) -> String {
         text::at(user)
+    }
+
+    fn on_call(&self, queue: &str) -> Option<String> {
+        on_call_for(&self.on_call, queue).map(|who| text::at(who))
     }
 
     fn post_card<'a>(

@@ -34,7 +34,7 @@ pub use inbound::Inbound;
 
 use crate::chat::{Attempt, ChatSurface};
 use crate::commands::Specs;
-use crate::config::DiscordConfig;
+use crate::config::{DiscordConfig, on_call_for};
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Case, ChatThread, Status};
 use crate::health::Health;
@@ -450,6 +450,7 @@ impl Discord {
         channel: u64,
         reply_to: Option<u64>,
         body: &str,
+        ping_roles: &[u64],
     ) -> Result<String, DeliveryError> {
         let target = channel_id(channel)?;
         let recent = match attempt.filter(|a| a.uncertain) {
@@ -474,9 +475,12 @@ impl Discord {
                 first.get_or_insert(message_id(channel, *id));
                 continue;
             }
+            // Roles ping only where our own team message names one (the on-call role).
+            let mentions = format::allowed_mentions()
+                .roles(ping_roles.iter().copied().map(serenity::all::RoleId::new));
             let mut message = CreateMessage::new()
                 .content(piece.as_str())
-                .allowed_mentions(format::allowed_mentions());
+                .allowed_mentions(mentions);
             if let Some(attempt) = attempt {
                 message = message
                     .nonce(Nonce::String(nonce(&attempt.key, i)))
@@ -498,7 +502,7 @@ impl Discord {
     /// Answers a message (a thread `!command`, a reaction) where it was made:
     /// Discord has no ephemeral messages outside interactions.
     pub async fn reply(&self, channel: u64, to: u64, body: &str) -> Result<(), DeliveryError> {
-        self.post_text(None, channel, Some(to), body)
+        self.post_text(None, channel, Some(to), body, &[])
             .await
             .map(|_| ())
     }
@@ -732,6 +736,10 @@ impl ChatSurface for Discord {
         format::mention(user)
     }
 
+    fn on_call(&self, queue: &str) -> Option<String> {
+        on_call_for(&self.config.on_call, queue).map(|role| format!("<@&{role}>"))
+    }
+
     fn post_card<'a>(
         &'a self,
         attempt: &'a Attempt,
@@ -888,7 +896,9 @@ impl ChatSurface for Discord {
                 .thread
                 .parse()
                 .map_err(|_| DeliveryError::permanent(words::BAD_ID))?;
-            let posted = self.post_text(Some(attempt), thread_id, None, body).await?;
+            let posted = self
+                .post_text(Some(attempt), thread_id, None, body, &[])
+                .await?;
             // Posting reopens an archived thread (Discord does); a closed case's stays archived.
             self.lock(&self.threads).remove(&thread_id);
             if case.status == Status::Closed && self.config.archive_closed {
@@ -940,7 +950,11 @@ impl ChatSurface for Discord {
                 uncertain: attempt.uncertain,
             };
             let body = text::report::fenced(body, aligned);
-            self.post_text(Some(&attempt), channel, None, &body)
+            let on_call: Vec<u64> = on_call_for(&self.config.on_call, queue)
+                .copied()
+                .into_iter()
+                .collect();
+            self.post_text(Some(&attempt), channel, None, &body, &on_call)
                 .await
                 .map(|_| ())
         })

@@ -35,7 +35,7 @@ pub use inbound::Inbound;
 pub use socket::run_socket_mode;
 
 use crate::chat::{Attempt, ChatSurface};
-use crate::config::SlackConfig;
+use crate::config::{SlackConfig, on_call_for};
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{Case, ChatThread};
 use crate::health::Health;
@@ -550,6 +550,13 @@ fn parts(id: &str) -> Result<(&str, &str), DeliveryError> {
 impl ChatSurface for Slack {
     fn mention(&self, user: &str) -> String {
         self.mentions.token(user)
+    }
+
+    fn on_call(&self, queue: &str) -> Option<String> {
+        on_call_for(&self.config.on_call, queue).map(|id| match id.starts_with('S') {
+            true => format!("<!subteam^{id}>"),
+            false => format!("<@{id}>"),
+        })
     }
 
     fn post_card<'a>(

@@ -487,16 +487,19 @@ fn the_sweep_tells_the_queue_what_is_due_late_or_unclaimed() {
         ),
         (&told.case, &[Alert::Unclaimed { since: t0() }][..]),
     ];
-    let text = crate::text::queue_alert(
-        "social",
-        &items,
-        &|u: &str| format!("<@{u}>"),
-        chrono_tz::Tz::UTC,
-    );
+    let mention = |u: &str| format!("<@{u}>");
+    let tz = chrono_tz::Tz::UTC;
+    let text = crate::text::queue_alert("social", &items, &mention, Some("<@&42>"), tz);
     assert_eq!(
         text,
-        "🔔 social: 2 cases need attention\n\
+        "🔔 social: 2 cases need attention · <@&42>, on call\n\
          • #7 (<@ana>): missed its first-response target (due Mon 23 Nov 14:00)\n\
          • #7 (nobody owns it): nobody has claimed it since Mon 23 Nov 10:00"
+    );
+    // Nobody on call is pinged for cases that all have an owner.
+    let owned = crate::text::queue_alert("social", &items[..1], &mention, Some("<@&42>"), tz);
+    assert!(
+        owned.starts_with("🔔 social: 1 case needs attention\n"),
+        "{owned}"
     );
 }
