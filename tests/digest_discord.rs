@@ -52,6 +52,15 @@ simulate = "x"
     Config::from_toml_str(&text, Path::new("/tmp"), &|_| None).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The real Discord adapter on `fake`, its default channel `default`.
+async fn connected(fake: &FakeDiscord, default: &str) -> std::sync::Arc<Discord> {
+    let config = config(fake, default);
+    let settings = config.chat.discord.as_ref().unwrap();
+    Discord::connect(settings, &Specs::load().unwrap(), Health::new())
+        .await
+        .unwrap()
+}
+
 fn attempt(key: &str) -> Attempt {
     Attempt {
         key: key.to_owned(),
@@ -65,11 +74,7 @@ const BODY: &str = "Daily digest · Report 2026-03-01 09:00 → 2026-03-02 09:00
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_digest_goes_to_a_text_channel_in_a_code_block() {
     let fake = FakeDiscord::start_default();
-    let config = config(&fake, discord::TEXT_CHANNEL);
-    let settings = config.chat.discord.as_ref().unwrap();
-    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
-        .await
-        .unwrap();
+    let chat = connected(&fake, discord::TEXT_CHANNEL).await;
 
     chat.post_channel(
         &attempt("digest-daily-1772442000"),
@@ -112,11 +117,7 @@ async fn a_digest_goes_to_a_text_channel_in_a_code_block() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_only_forums_a_digest_is_refused_for_good() {
     let fake = FakeDiscord::start_default();
-    let config = config(&fake, discord::FORUM_CHANNEL);
-    let settings = config.chat.discord.as_ref().unwrap();
-    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
-        .await
-        .unwrap();
+    let chat = connected(&fake, discord::FORUM_CHANNEL).await;
     let refused = chat
         .post_channel(&attempt("digest-daily-1"), "forum", BODY, true)
         .await
@@ -129,11 +130,7 @@ async fn with_only_forums_a_digest_is_refused_for_good() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweeps_message_pings_the_queues_on_call_role_and_no_other() {
     let fake = FakeDiscord::start_default();
-    let config = config(&fake, discord::TEXT_CHANNEL);
-    let settings = config.chat.discord.as_ref().unwrap();
-    let chat = Discord::connect(settings, &Specs::load().unwrap(), Health::new())
-        .await
-        .unwrap();
+    let chat = connected(&fake, discord::TEXT_CHANNEL).await;
     assert_eq!(
         chat.on_call("escalations").as_deref(),
         Some("<@&1500000000000000042>")
