@@ -93,12 +93,12 @@ fn main() {
     let account = format!(
         "[[accounts]]\nid = \"acme-fb\"\nnetwork = \"facebook\"\npage_id = \"{PAGE}\"\napi_url = \"http://127.0.0.1:9/\"\nauth = {{ kind = \"page_token\", page_token = \"t\" }}\nwebhook = {{ app_secret = \"{SECRET}\", verify_token = \"v\" }}\n"
     );
-    let (_bot, _running, port) = load::webhook_bot(&fake.api_url(), slack::BOT_TOKEN, &account);
-    let deliveries = load::Deliveries::new(
-        format!("http://127.0.0.1:{port}/webhooks/meta"),
-        "x-hub-signature-256",
-        nth,
-        |body| wire::sign(SECRET, body),
-    );
-    load::webhook_phases(&deliveries, RATE, secs);
+    let hook = load::Webhook {
+        account,
+        route: "/webhooks/meta",
+        header: "x-hub-signature-256",
+        body: nth,
+        sign: |body| wire::sign(SECRET, body),
+    };
+    load::webhook_load(&fake.api_url(), slack::BOT_TOKEN, hook, RATE, secs);
 }

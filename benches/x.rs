@@ -137,12 +137,12 @@ fn main() {
     let account = format!(
         "[[accounts]]\nid = \"acme-x\"\nnetwork = \"x\"\napi_url = \"http://127.0.0.1:9/\"\nuser_id = \"1000\"\nmentions = false\ndms = false\nauth = {{ kind = \"oauth1\", consumer_key = \"ck\", consumer_secret = \"{SECRET}\", access_token = \"tk\", access_token_secret = \"ts\" }}\nwebhook = {{}}\n"
     );
-    let (_bot, _running, port) = load::webhook_bot(&fake.api_url(), slack::BOT_TOKEN, &account);
-    let deliveries = load::Deliveries::new(
-        format!("http://127.0.0.1:{port}/webhooks/x/acme-x"),
-        "x-twitter-webhooks-signature",
-        nth,
-        |body| signing::sign(SECRET, body),
-    );
-    load::webhook_phases(&deliveries, RATE, secs);
+    let hook = load::Webhook {
+        account,
+        route: "/webhooks/x/acme-x",
+        header: "x-twitter-webhooks-signature",
+        body: nth,
+        sign: |body| signing::sign(SECRET, body),
+    };
+    load::webhook_load(&fake.api_url(), slack::BOT_TOKEN, hook, RATE, secs);
 }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::chat::{Attempt, ChatSurface};
 use crate::config::{Config, CrontabError, DigestJob, JobConfig, JobKind, parse_crontab};
-use crate::engine::{Alert, Case};
+use crate::engine::{self, Alert, Case};
 use crate::report::Report;
 use crate::service::Service;
 use crate::store::{StoreError, Write};
@@ -199,15 +199,8 @@ async fn tell_queues(
     let config = service.config();
     let mut queues: BTreeMap<&str, Vec<(&Case, &[Alert])>> = BTreeMap::new();
     for (case, alerts) in &news {
-        queues
-            .entry(case.queue.as_str())
-            .or_default()
-            .push((case, alerts));
-        if let Some(escalations) = config.sla.breach_queue.as_deref()
-            && escalations != case.queue
-            && alerts.iter().any(|a| matches!(a, Alert::Breached { .. }))
-        {
-            queues.entry(escalations).or_default().push((case, alerts));
+        for queue in engine::alert_queues(case, alerts, config) {
+            queues.entry(queue).or_default().push((case, alerts));
         }
     }
     let mention = |user: &str| chat.mention(user);

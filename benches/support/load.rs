@@ -121,7 +121,7 @@ pub fn start_quiet(bot: &crate::run::Bot) -> crate::run::Running {
 
 /// A bot whose cards go to `slack` (a fake Slack), with `accounts`, listening on a free
 /// port; started, and its listener up. The port is returned with it.
-pub fn webhook_bot(
+fn webhook_bot(
     slack_api: &str,
     slack_token: &str,
     accounts: &str,
@@ -159,7 +159,7 @@ pub fn bench_secs() -> u64 {
 
 /// Signed webhook deliveries to one route: the `n`th is `body(n)`, signed into `header` by
 /// `sign`. Each is acknowledged (200) or not within 5 s.
-pub struct Deliveries {
+struct Deliveries {
     client: reqwest::Client,
     url: String,
     header: &'static str,
@@ -208,12 +208,33 @@ impl Sender for Deliveries {
     }
 }
 
-/// The two phases of a webhook benchmark: `rate` a second, then flat out with 32 senders.
-pub fn webhook_phases<S: Sender>(sender: &Arc<S>, rate: u64, secs: u64) {
+/// What a webhook benchmark loads: the `[[accounts]]` served, the route, and how the `n`th
+/// delivery is built and signed into which header.
+pub struct Webhook {
+    pub account: String,
+    pub route: &'static str,
+    pub header: &'static str,
+    pub body: fn(u64) -> Vec<u8>,
+    pub sign: fn(&[u8]) -> String,
+}
+
+/// Starts the real binary serving `hook` (cards to the fake Slack at `slack_api`) and runs
+/// the two load phases against it: `rate` a second, then flat out with 32 senders.
+pub fn webhook_load(slack_api: &str, slack_token: &str, hook: Webhook, rate: u64, secs: u64) {
+    let (_bot, _running, port) = webhook_bot(slack_api, slack_token, &hook.account);
+    let sender = Deliveries::new(
+        format!("http://127.0.0.1:{port}{}", hook.route),
+        hook.header,
+        hook.body,
+        hook.sign,
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     report(
         &format!("paced {rate}/s"),
-        paced(&runtime, sender, rate, secs),
+        paced(&runtime, &sender, rate, secs),
     );
-    report("flat out, 32 senders", flat_out(&runtime, sender, 32, secs));
+    report(
+        "flat out, 32 senders",
+        flat_out(&runtime, &sender, 32, secs),
+    );
 }

@@ -1216,6 +1216,19 @@ pub fn alerts(case: &Case, now: DateTime<Utc>, config: &Config) -> Vec<Alert> {
     alerts
 }
 
+/// The queues that hear of `case`'s `alerts`: its own, and for a breach the
+/// `[sla.breach] channel` queue too.
+pub fn alert_queues<'a>(case: &'a Case, alerts: &[Alert], config: &'a Config) -> Vec<&'a str> {
+    let mut queues = vec![case.queue.as_str()];
+    if let Some(escalations) = config.sla.breach_queue.as_deref()
+        && escalations != case.queue
+        && alerts.iter().any(|a| matches!(a, Alert::Breached { .. }))
+    {
+        queues.push(escalations);
+    }
+    queues
+}
+
 /// A new case nobody claimed within `[sla] unclaimed_after`, not listed to its queue yet.
 fn unclaimed_due(case: &Case, now: DateTime<Utc>, config: &Config) -> bool {
     config.sla.unclaimed_after.is_some_and(|after| {

@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 
-pub use apply::{alerts, apply, still_wanted, sweep_due};
+pub use apply::{alert_queues, alerts, apply, still_wanted, sweep_due};
 pub use ingest::{Ingested, ingest};
 pub use model::*;
 

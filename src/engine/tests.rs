@@ -184,10 +184,11 @@ pub(super) static NO_WARNINGS: LazyLock<Config> = LazyLock::new(|| {
     build(&toml)
 });
 
-/// [`CONFIG`] with a resolution target for normal cases, breaches that raise urgency, and
+/// [`CONFIG`] with a resolution target for normal cases, breaches that raise urgency and are
+/// also told to the `escalations` queue, and
 /// cases waiting on the customer for 48h closed by the sweep.
 pub(super) static STRICT_SLA: LazyLock<Config> = LazyLock::new(|| {
-    let extra = "\n[sla.resolution]\nnormal = \"8h\"\n\n[sla.breach]\nraise_urgency = true\n";
+    let extra = "\n[sla.resolution]\nnormal = \"8h\"\n\n[sla.breach]\nraise_urgency = true\nchannel = \"escalations\"\n";
     let toml = config_toml(false, false).replace(
         "reopen_window = \"72h\"",
         "reopen_window = \"72h\"\nauto_close_after = \"48h\"",

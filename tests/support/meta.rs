@@ -255,6 +255,46 @@ struct Comment {
 }
 
 impl Comment {
+    /// A comment as just written: not hidden, deleted, liked or privately replied to.
+    fn new(
+        id: &str,
+        account: &str,
+        instagram: bool,
+        from: (&str, &str),
+        text: &str,
+        created_secs: i64,
+        parent: Option<&str>,
+    ) -> Comment {
+        Comment {
+            id: id.into(),
+            account: account.into(),
+            instagram,
+            from_id: from.0.into(),
+            from_name: from.1.into(),
+            text: text.into(),
+            created_secs,
+            parent: parent.map(str::to_owned),
+            hidden: false,
+            deleted: false,
+            liked: false,
+            private_replied: false,
+        }
+    }
+
+    /// A reply the account itself wrote, now.
+    fn reply(account: &PageSetup, id: &str, instagram: bool, text: &str, parent: &str) -> Comment {
+        let by = (account.id.as_str(), account.name.as_str());
+        Comment::new(
+            id,
+            &account.id,
+            instagram,
+            by,
+            text,
+            now_secs(),
+            Some(parent),
+        )
+    }
+
     fn ours(&self) -> bool {
         self.from_id == self.account
     }
@@ -649,20 +689,9 @@ impl FakeGraph {
             .shared
             .expect_account(account, "customer_commented")
             .instagram;
-        self.shared.lock().put_comment(Comment {
-            id: comment.into(),
-            account: account.into(),
-            instagram,
-            from_id: from.0.into(),
-            from_name: from.1.into(),
-            text: text.into(),
-            created_secs: at_secs,
-            parent: parent.map(str::to_string),
-            hidden: false,
-            deleted: false,
-            liked: false,
-            private_replied: false,
-        });
+        self.shared.lock().put_comment(Comment::new(
+            comment, account, instagram, from, text, at_secs, parent,
+        ));
         self.shared.state.notify();
     }
 
@@ -1481,20 +1510,13 @@ fn post_reply(state: &mut State, account: &PageSetup, parent: &Comment, req: &Re
             .map_or(parent.id.as_str(), |(p, _)| p);
         format!("{post}_{n}")
     };
-    state.put_comment(Comment {
-        id: id.clone(),
-        account: account.id.clone(),
-        instagram: parent.instagram,
-        from_id: account.id.clone(),
-        from_name: account.name.clone(),
-        text: message,
-        created_secs: now_secs(),
-        parent: Some(thread),
-        hidden: false,
-        deleted: false,
-        liked: false,
-        private_replied: false,
-    });
+    state.put_comment(Comment::reply(
+        account,
+        &id,
+        parent.instagram,
+        &message,
+        &thread,
+    ));
     Ok(json!({ "id": id }))
 }
 
@@ -1715,20 +1737,7 @@ fn mention_reply(state: &mut State, account: &PageSetup, req: &Request) -> Graph
         .str("comment_id")
         .or_else(|| req.str("media_id"))
         .unwrap_or_default();
-    state.put_comment(Comment {
-        id: id.clone(),
-        account: account.id.clone(),
-        instagram: true,
-        from_id: account.id.clone(),
-        from_name: account.name.clone(),
-        text: message.clone(),
-        created_secs: now_secs(),
-        parent: Some(on),
-        hidden: false,
-        deleted: false,
-        liked: false,
-        private_replied: false,
-    });
+    state.put_comment(Comment::reply(account, &id, true, &message, &on));
     state.mentions.push((
         account.id.clone(),
         Reply {

@@ -453,7 +453,7 @@ fn a_customer_post_reopens_an_auto_closed_case() {
 
 #[test]
 fn the_sweep_tells_the_queue_what_is_due_late_or_unclaimed() {
-    use crate::engine::{Alert, alerts};
+    use crate::engine::{Alert, alert_queues, alerts};
     let late = F::open().at(hours(5));
     assert_eq!(
         alerts(&late.case, late.now, late.config),
@@ -472,6 +472,21 @@ fn the_sweep_tells_the_queue_what_is_due_late_or_unclaimed() {
             },
             Alert::Unclaimed { since: t0() }
         ]
+    );
+    // A breach is told to the case's queue, and to the escalation queue where configured.
+    let breach = [Alert::Breached {
+        target: FirstResponse,
+        due: hours(4),
+    }];
+    assert_eq!(alert_queues(&late.case, &breach, &CONFIG), ["social"]);
+    assert_eq!(
+        alert_queues(&late.case, &breach, &STRICT_SLA),
+        ["social", "escalations"]
+    );
+    let unclaimed = [Alert::Unclaimed { since: t0() }];
+    assert_eq!(
+        alert_queues(&late.case, &unclaimed, &STRICT_SLA),
+        ["social"]
     );
     // What the sweep step records, the next sweep does not say again.
     let told = waiting.then(Input::Sweep);
