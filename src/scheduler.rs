@@ -311,17 +311,6 @@ mod tests {
             .unwrap_or_default()
     }
 
-    /// One scheduler pass at `now` (RFC 3339).
-    async fn pass(
-        service: &Service,
-        chat: &dyn ChatSurface,
-        jobs: &[JobConfig],
-        retrying: &mut HashSet<String>,
-        now: &str,
-    ) {
-        run_due(service, chat, jobs, utc(now), retrying).await;
-    }
-
     #[test]
     fn missed_slots_collapse_into_one() -> Result<(), cron::error::Error> {
         let every_hour = Schedule::from_str("0 0 * * * *")?;
@@ -431,12 +420,63 @@ mod tests {
         }
     }
 
-    /// A service over a fresh store, with a daily 09:00 UTC digest to `billing`.
-    fn setup(dir: &std::path::Path) -> Option<(Service, Vec<JobConfig>)> {
-        let text = r#"
-[bot]
-data_dir = "data"
+    /// The scheduler's world in a test: a service over a fresh store configured by `toml`,
+    /// its jobs (with the default sweep where none is written), a chat that records what it
+    /// is asked to post, and the posts being retried.
+    struct Bench {
+        _dir: tempfile::TempDir,
+        service: Arc<Service>,
+        jobs: Vec<JobConfig>,
+        chat: Arc<Recorder>,
+        retrying: HashSet<String>,
+    }
 
+    impl Bench {
+        fn new(toml: &str) -> Bench {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let config = Config::from_toml_str(toml, dir.path(), &|_| None)
+                .unwrap_or_else(|e| panic!("the test config is valid: {e}"));
+            let store = crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let jobs = jobs(&config).unwrap_or_else(|e| panic!("{e}"));
+            Bench {
+                _dir: dir,
+                service: Arc::new(Service::new(store, Arc::new(config))),
+                jobs,
+                chat: Arc::new(Recorder::default()),
+                retrying: HashSet::new(),
+            }
+        }
+
+        /// One scheduler pass at `now` (RFC 3339).
+        async fn pass(&mut self, now: &str) {
+            let chat = self.chat.as_ref();
+            run_due(
+                &self.service,
+                chat,
+                &self.jobs,
+                utc(now),
+                &mut self.retrying,
+            )
+            .await;
+        }
+
+        /// Customers write `texts` to `acme` at `at`, one new case each.
+        fn customers_write(&self, at: DateTime<Utc>, texts: &[&str]) {
+            for (n, text) in texts.iter().enumerate() {
+                let post = post("acme", &(n + 1).to_string(), text, at);
+                let ingested = self.service.ingest(&post, None, at);
+                assert!(ingested.is_ok(), "{ingested:?}");
+            }
+        }
+
+        fn last_run(&self) -> Option<DateTime<Utc>> {
+            last_run(&self.service, &self.jobs[0])
+        }
+    }
+
+    /// A daily 09:00 UTC digest to `billing`.
+    const DIGEST: &str = r#"
 [[accounts]]
 id = "acme"
 network = "demo"
@@ -449,70 +489,32 @@ kind = "digest"
 channel = "billing"
 period = "24h"
 "#;
-        let config = Config::from_toml_str(text, dir, &|_| None).ok()?;
-        let store =
-            crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10)).ok()?;
-        let jobs = config.jobs.clone();
-        Some((Service::new(store, Arc::new(config)), jobs))
-    }
 
     #[tokio::test]
     async fn a_digest_posts_once_per_slot_and_retries_a_failed_post() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let Some((service, jobs)) = setup(dir.path()) else {
-            panic!("the test config is valid");
-        };
-        let chat = Recorder::default();
-        let mut retrying = HashSet::new();
+        let mut bench = Bench::new(DIGEST);
+        let chat = Arc::clone(&bench.chat);
 
         // First start at 08:00: remembers now, posts nothing.
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T08:00:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T08:00:00Z").await;
         assert!(chat.posts().is_empty());
         // 08:59: nothing due yet.
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T08:59:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T08:59:00Z").await;
         assert!(chat.posts().is_empty());
 
         // 09:00 slot, the chat down: nothing posted, the slot stays due.
         chat.failing(Some(DeliveryError::retryable("HTTP 503")));
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T09:00:01Z",
-        )
-        .await;
+        bench.pass("2026-03-02T09:00:01Z").await;
         assert!(chat.posts().is_empty());
         assert_eq!(
-            last_run(&service, &jobs[0]),
+            bench.last_run(),
             Some(utc("2026-03-02T08:00:00Z")),
             "the cursor did not move"
         );
 
         // A minute later the chat is back: posted once, as an uncertain retry, for the slot.
         chat.failing(None);
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T09:01:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T09:01:00Z").await;
         let posts = chat.posts();
         assert_eq!(posts.len(), 1);
         let (attempt, queue, body) = &posts[0];
@@ -526,46 +528,19 @@ period = "24h"
             body.starts_with("Daily digest · Report 2026-03-01 09:00 → 2026-03-02 09:00 (UTC)"),
             "{body}"
         );
-        assert_eq!(
-            last_run(&service, &jobs[0]),
-            Some(utc("2026-03-02T09:00:00Z"))
-        );
+        assert_eq!(bench.last_run(), Some(utc("2026-03-02T09:00:00Z")));
 
         // The same slot is never posted again.
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T09:30:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T09:30:00Z").await;
         assert_eq!(chat.posts().len(), 1);
 
         // A permanent refusal gives the slot up (no retry every minute) …
         chat.failing(Some(DeliveryError::permanent("channel_not_found")));
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-03T09:00:00Z",
-        )
-        .await;
-        assert_eq!(
-            last_run(&service, &jobs[0]),
-            Some(utc("2026-03-03T09:00:00Z"))
-        );
+        bench.pass("2026-03-03T09:00:00Z").await;
+        assert_eq!(bench.last_run(), Some(utc("2026-03-03T09:00:00Z")));
         // … and after two days down, the missed slots collapse into one digest.
         chat.failing(None);
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-05T12:00:00Z",
-        )
-        .await;
+        bench.pass("2026-03-05T12:00:00Z").await;
         let posts = chat.posts();
         assert_eq!(posts.len(), 2);
         assert!(!posts[1].0.uncertain);
@@ -578,11 +553,8 @@ period = "24h"
 
     #[tokio::test]
     async fn the_console_shows_a_digest_once_and_journals_it() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let Some((service, jobs)) = setup(dir.path()) else {
-            panic!("the test config is valid");
-        };
-        let data = service.config().bot.data_dir.clone();
+        let bench = Bench::new(DIGEST);
+        let data = bench.service.config().bot.data_dir.clone();
         let console = crate::chat::console::Console::new(Box::new(std::io::sink()), &data)
             .unwrap_or_else(|e| panic!("{e}"));
         let attempt = Attempt {
@@ -608,7 +580,6 @@ period = "24h"
                 "queue": "billing", "text": "Daily digest · x"})
             ]
         );
-        drop(jobs);
     }
 
     /// A customer post on `account` at `at`, routed by its text.
@@ -637,8 +608,8 @@ period = "24h"
 
     #[tokio::test]
     async fn a_sweep_tells_each_queue_once_and_retries_only_the_queue_that_missed_it() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let text = r#"
+        let mut bench = Bench::new(
+            r#"
 [[routing]]
 name = "billing"
 keywords = ["refund"]
@@ -649,38 +620,17 @@ id = "acme"
 network = "demo"
 simulate = "x"
 queue = "social"
-
-[[jobs]]
-name = "sweep"
-cron = "* * * * *"
-kind = "sweep"
-"#;
-        let Ok(config) = Config::from_toml_str(text, dir.path(), &|_| None) else {
-            panic!("the test config is valid");
-        };
-        let Ok(store) = crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10))
-        else {
-            panic!("the store opens");
-        };
-        let jobs = config.jobs.clone();
-        let service = Service::new(store, Arc::new(config));
+"#,
+        );
+        let chat = Arc::clone(&bench.chat);
+        let service = Arc::clone(&bench.service);
         let opened = utc("2026-03-02T08:00:00Z");
-        for (id, text) in [
-            ("1", "where is it"),
-            ("2", "refund please"),
-            ("3", "hello?"),
-        ] {
-            let ingested = service.ingest(&post("acme", id, text, opened), None, opened);
-            assert!(ingested.is_ok(), "{ingested:?}");
-        }
-        let chat = Recorder::default();
-        let mut retrying = HashSet::new();
-        run_due(&service, &chat, &jobs, opened, &mut retrying).await;
+        bench.customers_write(opened, &["where is it", "refund please", "hello?"]);
+        bench.pass("2026-03-02T08:00:00Z").await;
 
         // Half an hour on, the chat down: nothing told, nothing recorded.
         chat.failing(Some(DeliveryError::retryable("HTTP 503")));
-        let half_past = utc("2026-03-02T08:31:00Z");
-        run_due(&service, &chat, &jobs, half_past, &mut retrying).await;
+        bench.pass("2026-03-02T08:31:00Z").await;
         assert!(chat.posts().is_empty());
         assert!(
             service.store().cases().flatten().all(|c| !c.nudged),
@@ -688,14 +638,7 @@ kind = "sweep"
         );
         // Back: one message per queue, each case once.
         chat.failing(None);
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T08:32:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T08:32:00Z").await;
         let posts = chat.posts();
         let queues: Vec<&str> = posts.iter().map(|(_, q, _)| q.as_str()).collect();
         assert_eq!(queues, ["billing", "social"]);
@@ -713,14 +656,7 @@ kind = "sweep"
         assert!(posts[0].2.contains("#2 (nobody owns it)"));
         assert!(service.store().cases().flatten().all(|c| c.nudged));
         // The next sweep has nothing new to say.
-        pass(
-            &service,
-            &chat,
-            &jobs,
-            &mut retrying,
-            "2026-03-02T08:33:00Z",
-        )
-        .await;
+        bench.pass("2026-03-02T08:33:00Z").await;
         assert_eq!(chat.posts().len(), 2);
     }
 
@@ -739,32 +675,19 @@ kind = "sweep"
 
     #[tokio::test(start_paused = true)]
     async fn the_running_scheduler_batches_a_day_of_news_and_survives_a_restart() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let text = r#"
+        let bench = Bench::new(
+            r#"
 [[accounts]]
 id = "acme"
 network = "demo"
 simulate = "x"
 queue = "social"
-"#;
-        let Ok(config) = Config::from_toml_str(text, dir.path(), &|_| None) else {
-            panic!("the test config is valid");
-        };
-        let Ok(store) = crate::store::Store::open(&config.bot.data_dir, Duration::from_millis(10))
-        else {
-            panic!("the store opens");
-        };
-        let Ok(jobs) = jobs(&config) else {
-            panic!("the default sweep parses");
-        };
-        let service = Arc::new(Service::new(store, Arc::new(config)));
+"#,
+        );
         // Monday 10:00: two customers write; nobody claims either.
         let base = utc("2026-11-23T10:00:00Z");
-        for id in ["1", "2"] {
-            let ingested = service.ingest(&post("acme", id, "where is my order", base), None, base);
-            assert!(ingested.is_ok(), "{ingested:?}");
-        }
-        let chat = Arc::new(Recorder::default());
+        bench.customers_write(base, &["where is my order", "where is my order"]);
+        let (service, chat, jobs) = (&bench.service, &bench.chat, &bench.jobs);
         let start = |clock_base: DateTime<Utc>| {
             let (stop, stopped) = watch::channel(false);
             let clock = Arc::new(TokioClock {
@@ -772,8 +695,8 @@ queue = "social"
                 start: tokio::time::Instant::now(),
             });
             let task = tokio::spawn(run(
-                Arc::clone(&service),
-                Arc::clone(&chat) as Arc<dyn ChatSurface>,
+                Arc::clone(service),
+                Arc::clone(chat) as Arc<dyn ChatSurface>,
                 jobs.clone(),
                 clock,
                 stopped,
@@ -805,7 +728,7 @@ queue = "social"
         let _ = stop.send(true);
         let _ = task.await;
         assert_eq!(chat.posts().len(), 3);
-        let Some(last) = last_run(&service, &jobs[0]) else {
+        let Some(last) = bench.last_run() else {
             panic!("the sweep ran");
         };
         assert!(last >= utc("2026-11-24T09:00:00Z"), "{last}");
