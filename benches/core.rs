@@ -5,11 +5,13 @@
 //! - command latency: time from a command to its state and effects being
 //!   committed (`claim`, and `reply`, which runs the reply rules and queues
 //!   two effects), p50/p99;
-//! - resident memory with 100k cases stored.
+//! - resident memory with 100k cases stored;
+//! - the timed work over that store: the sweep's scan and its changes, and `report`.
 //!
 //! `CAREBRIDGE_BENCH_CASES` changes the number of cases (default 100000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,7 @@ use carebridge::config::Config;
 use carebridge::engine::{
     Actor, Author, CanDm, Command, Input, Permission, Platform, PostKind, SocialPost,
 };
+use carebridge::report::Report;
 use carebridge::service::Service;
 use carebridge::store::Store;
 use chrono::Utc;
@@ -195,5 +198,44 @@ fn main() {
         .collect();
     report("command: reply → committed", replies);
     service.store().flush().unwrap();
+    timed_work(&service, opened);
     println!("RSS at the end                {:.1} MiB", rss_mib());
+}
+
+/// The scheduler's work over the whole store: the sweep's scan on a quiet minute, the same
+/// scan when every case has news, the sweep applying that news, and `report` (a load of every
+/// case and the figures computed from them).
+fn timed_work(service: &Service, opened: usize) {
+    let timed = |name: &str, work: &mut dyn FnMut() -> usize| {
+        let t = Instant::now();
+        let n = work();
+        let elapsed = t.elapsed();
+        println!(
+            "{name:<28} {n} of {opened} cases in {:.3}s = {:.0} cases/s",
+            elapsed.as_secs_f64(),
+            opened as f64 / elapsed.as_secs_f64()
+        );
+    };
+    let now = Utc::now();
+    timed("sweep scan, quiet minute", &mut || {
+        service.alerts(now).unwrap().len()
+    });
+    // Three hours on, every case has missed its first-response target.
+    let late = now + chrono::Duration::hours(3);
+    timed("sweep scan, all late", &mut || {
+        service.alerts(late).unwrap().len()
+    });
+    timed("sweep applied, all late", &mut || {
+        service.sweep(late, &BTreeSet::new()).unwrap()
+    });
+    timed("report over the store", &mut || {
+        let cases = service
+            .store()
+            .cases()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let report = Report::compute(&cases, late - chrono::Duration::days(7), late);
+        std::hint::black_box(&report);
+        cases.len()
+    });
 }

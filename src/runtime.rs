@@ -31,7 +31,7 @@ use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
-use crate::social::{meta, x};
+use crate::social::{mastodon, meta, x};
 use crate::store::Store;
 
 /// The chat the bot runs on.
@@ -65,23 +65,41 @@ async fn signalled() {
 }
 
 /// Runs the bot until SIGINT/SIGTERM, or until the console input ends.
-pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
     let data_dir = config.bot.data_dir.clone();
     let store = Store::open(&data_dir, config.bot.flush_interval)?;
+    let metrics = metrics::install().context("installing the metrics recorder")?;
+    let health = Health::new();
+    // Mastodon's limits are the instance's: learnt before the engine starts to apply them.
+    let mut mastodon_clients = HashMap::new();
+    for account in &mut config.accounts {
+        let Some(token) = account.mastodon.as_ref().map(|m| m.access_token.clone()) else {
+            continue;
+        };
+        let client = Arc::new(
+            mastodon::client::Client::new(account, token, Arc::clone(&health))
+                .with_context(|| format!("accounts `{}`: Mastodon client", account.id))?,
+        );
+        let (limits, stream) = mastodon::source::instance(&store, &client).await;
+        account.max_length.get_or_insert(limits.max_characters);
+        if let Some(settings) = account.mastodon.as_mut() {
+            settings.url_length = limits.characters_reserved_per_url;
+        }
+        mastodon_clients.insert(account.id.clone(), (client, stream));
+    }
     let config = Arc::new(config);
     let service = Arc::new(Service::new(store, Arc::clone(&config)));
     let specs = Arc::new(specs);
     let (stop, stopped) = watch::channel(false);
     // A part the bot cannot run without reports here, and the bot stops.
     let (fatal_tx, mut fatal_rx) = tokio::sync::mpsc::channel::<anyhow::Error>(1);
-    let metrics = metrics::install().context("installing the metrics recorder")?;
-    let health = Health::new();
 
     let mut networks = Networks::default();
     let mut demo_journal = None;
     let mut x_clients = Vec::new();
     let mut x_hooks = HashMap::new();
     let mut meta_hooks = Vec::new();
+    let mut mastodon_sources = Vec::new();
     for account in &config.accounts {
         health.account(&account.id);
         match (account.network, account.demo()) {
@@ -138,6 +156,23 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
                     app_secret: settings.webhook.app_secret.clone(),
                     verify_token: settings.webhook.verify_token.clone(),
                 });
+            }
+            (Platform::Mastodon, _) => {
+                let (client, stream) = mastodon_clients
+                    .remove(&account.id)
+                    .with_context(|| format!("accounts `{}`: no mastodon settings", account.id))?;
+                let visibility = account
+                    .mastodon
+                    .as_ref()
+                    .map_or(crate::config::Visibility::Unlisted, |m| m.visibility);
+                networks.insert(
+                    &account.id,
+                    Arc::new(mastodon::publish::MastodonPublisher::new(
+                        Arc::clone(&client),
+                        visibility,
+                    )),
+                );
+                mastodon_sources.push((account.clone(), client, stream));
             }
             (other, _) => anyhow::bail!(
                 "accounts `{}`: network {other} has no connector in this build",
@@ -205,6 +240,15 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
             stopped.clone(),
         )));
     }
+    for (account, client, stream) in mastodon_sources {
+        sources.push(tokio::spawn(mastodon::source::run(
+            Arc::clone(&service),
+            client,
+            account,
+            stream,
+            stopped.clone(),
+        )));
+    }
     let scheduler = tokio::spawn(scheduler::run(
         Arc::clone(&service),
         surface,
@@ -219,10 +263,10 @@ pub async fn run(config: Config, specs: Specs) -> anyhow::Result<()> {
     ))];
     let mut console_task = None;
     // The HTTP listener, and with it /healthz and /metrics, runs when something needs it: a
-    // webhook or Slack. A console or Discord bot without webhooks binds no port, so that demo
-    // runs and tests can start many at once with the default `bot.listen`.
+    // webhook, Slack, or `bot.monitor`. Otherwise a console or Discord bot binds no port, so
+    // that demo runs and tests can start many at once with the default `bot.listen`.
     let mut routes = Router::new();
-    let mut listen = !x_hooks.is_empty() || !meta_hooks.is_empty();
+    let mut listen = config.bot.monitor || !x_hooks.is_empty() || !meta_hooks.is_empty();
     if !x_hooks.is_empty() {
         routes = routes.merge(x::webhook::routes(x_hooks, Arc::clone(&service)));
     }

@@ -387,23 +387,37 @@ fn indexes_for(input: &Input, case: &Case) -> Vec<Index> {
     }
 }
 
-/// Public texts that became published in this step, so the engine can
-/// refuse to send the same text twice where a network forbids that.
+/// What drafts published in this step add: their public texts, so the engine can refuse to
+/// send the same text twice where a network forbids that; and their network ids as posts of
+/// the case, so that a customer's answer to our reply finds its case (Mastodon gives no
+/// thread id) and our own post, if a network delivers it back, is not taken for a new one.
 fn published_indexes(before: &Case, after: &Case) -> Vec<Index> {
-    after
+    let mut indexes = Vec::new();
+    let newly = after
         .drafts
         .iter()
-        .filter(|d| d.kind == DraftKind::Public && d.state == engine::DraftState::Published)
+        .filter(|d| d.state == engine::DraftState::Published)
         .filter(|d| {
             before
                 .draft(&d.id)
                 .is_none_or(|b| b.state != engine::DraftState::Published)
-        })
-        .map(|d| Index::Published {
-            account: after.account.clone(),
-            text: rules::normalized(&d.text),
-        })
-        .collect()
+        });
+    for draft in newly {
+        if draft.kind == DraftKind::Public {
+            indexes.push(Index::Published {
+                account: after.account.clone(),
+                text: rules::normalized(&draft.text),
+            });
+        }
+        if let Some(id) = &draft.published_id {
+            indexes.push(Index::Post(engine::post_key(
+                after.platform,
+                &after.account,
+                id,
+            )));
+        }
+    }
+    indexes
 }
 
 #[cfg(test)]

@@ -310,7 +310,7 @@ fn what_this_build_cannot_do_is_refused() {
     one_problem(
         &MINIMAL.replace(
             "network = \"demo\"\nsimulate = \"x\"\n",
-            "network = \"mastodon\"\n",
+            "network = \"bluesky\"\n",
         ),
         "accounts[0].network",
         "has no connector in this build yet",

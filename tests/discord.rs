@@ -33,7 +33,12 @@ fn bot(fake: &FakeDiscord, channel: &str, feed: &[String]) -> Bot {
 
 /// Like [`bot`], with more `[chat.discord]` keys.
 fn bot_with(fake: &FakeDiscord, channel: &str, extra: &str, feed: &[String]) -> Bot {
-    let chat = format!(
+    Bot::with_chat("", &chat(fake, channel, extra), DEMO_X_ACCOUNT, feed)
+}
+
+/// The `[chat]` sections of [`bot_with`].
+fn chat(fake: &FakeDiscord, channel: &str, extra: &str) -> String {
+    format!(
         r#"
 [chat]
 kind = "discord"
@@ -54,8 +59,7 @@ default = "{channel}"
         app = discord::APP_ID,
         guild = discord::GUILD_ID,
         api = fake.api_url(),
-    );
-    Bot::with_chat("", &chat, DEMO_X_ACCOUNT, feed)
+    )
 }
 
 fn jane() -> Vec<String> {
@@ -658,4 +662,47 @@ fn a_reaction_taken_back_before_publication_withdraws_the_decision() {
         .journal("demo-published.jsonl")
         .len()
         == 1));
+}
+
+#[test]
+fn with_monitor_on_a_discord_bot_serves_health_and_metrics() {
+    let fake = FakeDiscord::start_default();
+    let port = run::free_port();
+    let bot = Bot::with_chat(
+        &format!("listen = \"127.0.0.1:{port}\"\nmonitor = true"),
+        &chat(&fake, TEXT_CHANNEL, ""),
+        DEMO_X_ACCOUNT,
+        &jane(),
+    );
+    let _running = start(&fake, &bot);
+    case_thread(&fake);
+    let get = |path: &str| {
+        background::blocking(
+            reqwest::Method::GET,
+            &format!("http://127.0.0.1:{port}{path}"),
+            &[],
+            None,
+        )
+    };
+
+    let (status, body) = get("/healthz");
+    assert_eq!(status, 200, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    let chat = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "chat:discord")
+        .unwrap_or_else(|| panic!("no chat:discord in {report}"));
+    assert_eq!(chat["ok"], true, "{report}");
+
+    let (status, metrics) = get("/metrics");
+    assert_eq!(status, 200, "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("carebridge_api_calls_total{")
+                && l.contains("service=\"discord\"")),
+        "{metrics}"
+    );
 }

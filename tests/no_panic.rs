@@ -1,6 +1,7 @@
 //! Everything that reads outside input returns a value or an error for any
 //! input at all: chat lines, slash commands and their options, text to
-//! measure, demo feed lines, config files, durations and crontab lines.
+//! measure, demo feed lines, config files, durations and crontab lines, and
+//! what a Mastodon instance sends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use carebridge::chat::console::parse_line;
@@ -10,6 +11,7 @@ use carebridge::config::{Config, parse_crontab};
 use carebridge::engine::rules::{Unit, count};
 use carebridge::engine::twitter_text::measure;
 use carebridge::social::demo::parse_feed;
+use carebridge::social::mastodon::wire as mastodon;
 use proptest::prelude::*;
 
 /// Arbitrary text, biased towards the pieces parsers look for.
@@ -43,6 +45,14 @@ fn text() -> impl Strategy<Value = String> {
         Just("\"".to_owned()),
         Just("*/".to_owned()),
         Just("Mon-".to_owned()),
+        Just("<p>".to_owned()),
+        Just("<br />".to_owned()),
+        Just("&#x1F600;".to_owned()),
+        Just("&".to_owned()),
+        Just(";".to_owned()),
+        Just("<".to_owned()),
+        Just("event: notification\ndata: ".to_owned()),
+        Just("; rel=\"prev\"".to_owned()),
     ];
     prop::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
 }
@@ -68,7 +78,7 @@ proptest! {
         let measured = measure(&s);
         // Valid means within X's limit (it may also be invalid for its characters).
         prop_assert!(!measured.valid || (1..=280).contains(&measured.weighted));
-        for unit in [Unit::Weighted, Unit::CharsUrl23, Unit::Graphemes, Unit::Chars] {
+        for unit in [Unit::Weighted, Unit::Mastodon { url: 23 }, Unit::Graphemes, Unit::Chars] {
             let _ = count(&s, unit);
         }
     }
@@ -82,5 +92,17 @@ proptest! {
         let _ = Config::from_toml_str(&config, &dir, &|_| None);
         let _ = parse_crontab(&s);
         let _ = carebridge::config::parse_duration(&s);
+    }
+
+    #[test]
+    fn mastodon_input_never_panics(s in text()) {
+        let _ = mastodon::plain_text(&s);
+        let _ = mastodon::stream_event(&s);
+        let _ = mastodon::prev_min_id(&s);
+        let _ = mastodon::reset_time(&s);
+        let _ = mastodon::error_message(s.as_bytes());
+        if let Ok(value) = serde_json::from_str(&s) {
+            let _ = mastodon::notification(value);
+        }
     }
 }

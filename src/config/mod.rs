@@ -124,6 +124,10 @@ pub struct BotConfig {
     /// `listen`: the address of the one HTTP listener for webhooks, events, `/healthz` and
     /// `/metrics` (default `127.0.0.1:8080`).
     pub listen: SocketAddr,
+    /// `monitor`: open the listener for `/healthz` and `/metrics` even when nothing else needs
+    /// it (Slack and network webhooks open it anyway), e.g. for a Discord bot behind a load
+    /// balancer's health check (default `false`).
+    pub monitor: bool,
     /// `timezone`: IANA zone used to show times and as the default for jobs and business hours
     /// (default `UTC`).
     pub timezone: Tz,
@@ -519,7 +523,7 @@ pub struct AccountConfig {
     /// `id`: required, unique, `[a-z0-9_-]+`; used in case ids, routing rules and the store.
     pub id: String,
     /// `network`: `x`, `facebook`, `instagram`, `mastodon`, `bluesky`, `webhook` or `demo`;
-    /// required, and only `x` and `demo` have a connector in this build.
+    /// required (`bluesky` and `webhook` have no connector in this build yet).
     pub network: Platform,
     /// `name`: display name of the brand account (default: none).
     pub name: Option<String>,
@@ -564,6 +568,38 @@ pub struct AccountConfig {
     /// The Facebook/Instagram keys (`page_id`, `graph_version`, `auth`, `webhook`); `Some`
     /// exactly for `network = "facebook"` and `network = "instagram"`.
     pub meta: Option<MetaAccount>,
+    /// The Mastodon keys (`auth`, `visibility`, `streaming`); `Some` exactly for
+    /// `network = "mastodon"`, whose `api_url` (the instance) is required.
+    pub mastodon: Option<MastodonAccount>,
+}
+
+/// The keys of an `[[accounts]]` entry with `network = "mastodon"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MastodonAccount {
+    /// `auth`: `{ kind = "access_token", access_token = "${MASTODON_TOKEN}" }`, the token of an
+    /// application on the instance with the scopes `read:accounts read:notifications
+    /// read:statuses write:statuses write:favourites`; required.
+    pub access_token: Secret,
+    /// `visibility`: how a public mention is answered: `public`, `unlisted` or `private`; a
+    /// direct mention is always answered `direct` (default `unlisted`).
+    pub visibility: Visibility,
+    /// `streaming`: also listen to the instance's notification stream, so mentions arrive in
+    /// a second; polling goes on beside it and catches up after every reconnect (default
+    /// `true`).
+    pub streaming: bool,
+    /// Not a key: the instance's `characters_reserved_per_url` (`GET /api/v2/instance`, read
+    /// at start and remembered in the store); how long a link counts (default `23`).
+    pub url_length: usize,
+}
+
+/// The visibility of a Mastodon answer to a public mention (a direct one is answered
+/// `direct`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Unlisted,
+    /// Followers only.
+    Private,
 }
 
 /// The keys of an `[[accounts]]` entry with `network = "facebook"` or `"instagram"`.

@@ -49,6 +49,8 @@ pub(super) struct RawBot {
     pub data_dir: Option<String>,
     /// [`super::BotConfig::listen`].
     pub listen: Option<String>,
+    /// [`super::BotConfig::monitor`].
+    pub monitor: Option<bool>,
     /// [`super::BotConfig::timezone`].
     pub timezone: Option<String>,
     /// [`super::BotConfig::flush_interval`].
@@ -306,6 +308,10 @@ pub(super) struct RawAccount {
     pub page_id: Option<String>,
     /// [`super::MetaAccount::graph_version`].
     pub graph_version: Option<String>,
+    /// [`super::MastodonAccount::visibility`].
+    pub visibility: Option<String>,
+    /// [`super::MastodonAccount::streaming`].
+    pub streaming: Option<bool>,
 }
 
 /// `accounts.auth` as written: one table for every network's credential kinds; which keys
@@ -315,7 +321,7 @@ pub(super) struct RawAccount {
 pub(super) struct RawAuth {
     /// The credential kind (`oauth2`, `oauth1`).
     pub kind: Option<String>,
-    /// OAuth 2.0 and OAuth 1.0a.
+    /// OAuth 2.0, OAuth 1.0a and Mastodon's `access_token`.
     pub access_token: Option<String>,
     /// OAuth 2.0.
     pub refresh_token: Option<String>,

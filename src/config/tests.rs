@@ -77,6 +77,7 @@ fn full_example_is_fully_typed() {
 [bot]
 data_dir = "state"
 listen = "0.0.0.0:${LISTEN_PORT}"
+monitor = true
 timezone = "Europe/London"
 flush_interval = "250ms"
 reopen_window = "2d"
@@ -166,6 +167,7 @@ kind = "sweep"
     let bot = &config.bot;
     assert_eq!(bot.data_dir, dir.path().join("state"));
     assert_eq!(bot.listen, "0.0.0.0:9090".parse().unwrap());
+    assert!(bot.monitor);
     assert_eq!(bot.timezone, chrono_tz::Europe::London);
     assert_eq!(bot.flush_interval, Duration::from_millis(250));
     assert_eq!(bot.reopen_window, Duration::from_secs(2 * 86_400));
@@ -313,6 +315,7 @@ fn minimal_config_gets_every_default() {
     let bot = &config.bot;
     assert_eq!(bot.data_dir, PathBuf::from(BASE).join("data"));
     assert_eq!(bot.listen, "127.0.0.1:8080".parse().unwrap());
+    assert!(!bot.monitor);
     assert_eq!(bot.timezone, chrono_tz::UTC);
     assert_eq!(bot.flush_interval, Duration::from_millis(100));
     assert_eq!(bot.reopen_window, Duration::from_secs(72 * 3600));
@@ -608,9 +611,60 @@ fn unavailable_chat_and_networks() {
         &[r#"chat.discord: is required when chat.kind is "discord""#],
     );
     assert_problems(
-        "[[accounts]]\nid = \"a\"\nnetwork = \"mastodon\"",
+        "[[accounts]]\nid = \"a\"\nnetwork = \"bluesky\"",
         &[
-            "accounts[0].network: `mastodon` has no connector in this build yet (available: x, facebook, instagram, demo)",
+            "accounts[0].network: `bluesky` has no connector in this build yet (available: x, facebook, instagram, mastodon, demo)",
+        ],
+    );
+}
+
+#[test]
+fn mastodon_accounts_name_their_instance_and_token() {
+    let env = |name: &str| (name == "MASTODON_TOKEN").then(|| "tok".to_owned());
+    let config = Config::from_toml_str(
+        "[[accounts]]\nid = \"m\"\nnetwork = \"mastodon\"\napi_url = \"https://acme.social\"\nauth = { kind = \"access_token\", access_token = \"${MASTODON_TOKEN}\" }\nvisibility = \"public\"\nstreaming = false\n",
+        Path::new(BASE),
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let account = &config.accounts[0];
+    assert_eq!(account.api_url, "https://acme.social/");
+    let mastodon = account.mastodon.as_ref().unwrap();
+    assert_eq!(mastodon.access_token.expose(), "tok");
+    assert_eq!(mastodon.visibility, Visibility::Public);
+    assert!(!mastodon.streaming);
+    assert_eq!(mastodon.url_length, 23);
+    assert_eq!(account.max_length, None);
+
+    let defaults = ok(
+        "[[accounts]]\nid = \"m\"\nnetwork = \"mastodon\"\napi_url = \"https://acme.social\"\nauth = { kind = \"access_token\", access_token = \"t\" }\n",
+    );
+    let mastodon = defaults.accounts[0].mastodon.as_ref().unwrap();
+    assert_eq!(mastodon.visibility, Visibility::Unlisted);
+    assert!(mastodon.streaming);
+
+    assert_problems(
+        "[[accounts]]\nid = \"m\"\nnetwork = \"mastodon\"",
+        &[
+            "accounts[0].api_url: is required for mastodon accounts: the instance's address, e.g. \"https://mastodon.social\"",
+            "accounts[0].auth: is required: { kind = \"access_token\", access_token = \"${MASTODON_TOKEN}\" }",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"m\"\nnetwork = \"mastodon\"\napi_url = \"https://acme.social\"\nauth = { kind = \"page_token\", page_token = \"p\" }\nvisibility = \"direct\"\nwebhook = {}",
+        &[
+            "accounts[0].auth.kind: \"page_token\" is not one of access_token",
+            "accounts[0].auth.access_token: is required (write \"${VARIABLE}\" to read it from the environment)",
+            "accounts[0].auth.page_token: does not apply to mastodon accounts",
+            "accounts[0].visibility: \"direct\" is not one of public, unlisted, private",
+            "accounts[0].webhook: only applies to X, facebook and instagram accounts in this build",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"mastodon\"\nvisibility = \"public\"\nstreaming = true",
+        &[
+            "accounts[0].visibility: only applies to mastodon accounts",
+            "accounts[0].streaming: only applies to mastodon accounts",
         ],
     );
 }
@@ -1236,7 +1290,7 @@ fn x_account_problems_name_the_key() {
     check(
         "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\nauth = { kind = \"oauth2\" }\nlistening = []\napi_url = \"http://x\"",
         &[
-            "accounts[0].auth: only applies to X, facebook and instagram accounts in this build",
+            "accounts[0].auth: only applies to X, facebook, instagram and mastodon accounts",
             "accounts[0].listening: only applies to X accounts (network = \"x\") in this build",
             "accounts[0].api_url: does not apply to demo accounts (they use `pace`)",
         ],

@@ -23,10 +23,11 @@ use super::raw::{
 use super::{
     AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
     Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DEFAULT_DIGEST_PERIOD, DemoSource,
-    DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MetaAccount, MetaWebhook,
-    OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates, PerUrgency, Problem,
-    RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode, TEMPLATE_PLACEHOLDERS, XAccount, XAuth,
-    XWebhook, parse_crontab, parse_duration, path,
+    DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MastodonAccount, MetaAccount,
+    MetaWebhook, OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates,
+    PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
+    TEMPLATE_PLACEHOLDERS, Visibility, XAccount, XAuth, XWebhook, parse_crontab, parse_duration,
+    path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -104,6 +105,7 @@ const AVAILABLE_NETWORKS: &[Platform] = &[
     Platform::X,
     Platform::Facebook,
     Platform::Instagram,
+    Platform::Mastodon,
     Platform::Demo,
 ];
 /// `accounts.auth.kind` for X accounts.
@@ -128,6 +130,13 @@ fn default_api_url(network: Platform) -> &'static str {
         Platform::Mastodon | Platform::Bluesky | Platform::Webhook | Platform::Demo => "",
     }
 }
+
+/// `accounts.visibility`: a public mention's answer is never `direct` (only a direct mention's).
+const VISIBILITIES: &[(&str, Visibility)] = &[
+    ("public", Visibility::Public),
+    ("unlisted", Visibility::Unlisted),
+    ("private", Visibility::Private),
+];
 
 /// `approval.approve` default: the emoji itself (Discord, console) and Slack's names for it.
 const DEFAULT_APPROVE: &[&str] = &["✅", "white_check_mark", "heavy_check_mark"];
@@ -253,6 +262,7 @@ impl Validator<'_> {
         BotConfig {
             data_dir,
             listen,
+            monitor: raw.monitor.unwrap_or(false),
             timezone,
             flush_interval,
             reopen_window,
@@ -899,13 +909,30 @@ impl Validator<'_> {
                 }
             }
         }
+        let is_mastodon = network == Some(Platform::Mastodon);
         if network.is_some() && network != Some(Platform::X) && !is_meta {
             for (key, written) in credentials_written {
-                if written {
-                    self.problem(
+                match key {
+                    _ if !written => {}
+                    "auth" if is_mastodon => {}
+                    "auth" => self.problem(
+                        &path::key(at, key),
+                        "only applies to X, facebook, instagram and mastodon accounts",
+                    ),
+                    _ => self.problem(
                         &path::key(at, key),
                         "only applies to X, facebook and instagram accounts in this build",
-                    );
+                    ),
+                }
+            }
+        }
+        if network.is_some() && !is_mastodon {
+            for (key, written) in [
+                ("visibility", raw.visibility.is_some()),
+                ("streaming", raw.streaming.is_some()),
+            ] {
+                if written {
+                    self.problem(&path::key(at, key), "only applies to mastodon accounts");
                 }
             }
         }
@@ -915,6 +942,10 @@ impl Validator<'_> {
         };
         let meta = match is_meta {
             true => Some(self.meta_account(at, &mut raw)),
+            false => None,
+        };
+        let mastodon = match is_mastodon {
+            true => Some(self.mastodon_account(at, &mut raw)),
             false => None,
         };
         let network_keys = (raw.api_url.take(), raw.poll_interval.take());
@@ -935,6 +966,13 @@ impl Validator<'_> {
             }
             _ => {
                 let default = default_api_url(network.unwrap_or(Platform::Demo));
+                if is_mastodon && network_keys.0.is_none() {
+                    self.problem(
+                        &path::key(at, "api_url"),
+                        "is required for mastodon accounts: the instance's address, e.g. \
+                         \"https://mastodon.social\"",
+                    );
+                }
                 let api_url = self.url(&path::key(at, "api_url"), network_keys.0, default);
                 let poll_at = path::key(at, "poll_interval");
                 let poll_interval =
@@ -1041,6 +1079,62 @@ impl Validator<'_> {
             poll_interval,
             x,
             meta,
+            mastodon,
+        }
+    }
+
+    /// The keys of a Mastodon account (taken out of `raw`).
+    fn mastodon_account(&mut self, at: &str, raw: &mut RawAccount) -> MastodonAccount {
+        let auth_at = path::key(at, "auth");
+        let access_token = match raw.auth.take() {
+            Some(auth) => {
+                let kind = self.required_choice(
+                    &path::key(&auth_at, "kind"),
+                    auth.kind,
+                    &[("access_token", ())],
+                    " for mastodon accounts",
+                );
+                for (key, written) in [
+                    ("refresh_token", auth.refresh_token.is_some()),
+                    ("client_id", auth.client_id.is_some()),
+                    ("client_secret", auth.client_secret.is_some()),
+                    ("consumer_key", auth.consumer_key.is_some()),
+                    ("consumer_secret", auth.consumer_secret.is_some()),
+                    ("access_token_secret", auth.access_token_secret.is_some()),
+                    ("page_token", auth.page_token.is_some()),
+                ] {
+                    if written {
+                        self.problem(
+                            &path::key(&auth_at, key),
+                            "does not apply to mastodon accounts",
+                        );
+                    }
+                }
+                kind.and(self.token(
+                    &path::key(&auth_at, "access_token"),
+                    auth.access_token,
+                    "",
+                    true,
+                ))
+            }
+            None => {
+                self.problem(
+                    &auth_at,
+                    "is required: { kind = \"access_token\", access_token = \"${MASTODON_TOKEN}\" }",
+                );
+                None
+            }
+        };
+        let visibility = raw
+            .visibility
+            .take()
+            .and_then(|text| self.choice(&path::key(at, "visibility"), &text, VISIBILITIES))
+            .unwrap_or(Visibility::Unlisted);
+        MastodonAccount {
+            access_token: access_token.unwrap_or_else(|| Secret::new("")),
+            visibility,
+            streaming: raw.streaming.take().unwrap_or(true),
+            url_length: 23,
         }
     }
 

@@ -21,8 +21,9 @@ use crate::config::AccountConfig;
 pub enum Unit {
     /// twitter-text v3 weighted length (URLs 23, CJK and emoji 2).
     Weighted,
-    /// Unicode scalar values, every URL counted as 23 (Mastodon).
-    CharsUrl23,
+    /// Mastodon's count: Unicode scalar values, every link counted as `url` (the instance's
+    /// `characters_reserved_per_url`), a mention of a remote account as its `@username` only.
+    Mastodon { url: usize },
     /// User-perceived characters (Bluesky).
     Graphemes,
     /// Unicode scalar values.
@@ -41,13 +42,17 @@ pub fn rules_platform(account: Option<&AccountConfig>, fallback: Platform) -> Pl
     account.map_or(fallback, AccountConfig::platform)
 }
 
-/// The reply limit of a platform for a public reply or a direct message.
-pub fn limit(platform: Platform, kind: DraftKind, max_override: Option<usize>) -> Limit {
+/// The reply limit of a platform for a public reply or a direct message, as the account's
+/// settings (its `max_length`, its Mastodon instance's link length) change it.
+pub fn limit(platform: Platform, kind: DraftKind, account: Option<&AccountConfig>) -> Limit {
+    let url = account
+        .and_then(|a| a.mastodon.as_ref())
+        .map_or(23, |m| m.url_length);
     let (max, unit) = match (platform, kind) {
         (Platform::X, DraftKind::Public) => (twitter_text::MAX_WEIGHTED_LENGTH, Unit::Weighted),
         // X DMs are plain text up to 10,000 characters.
         (Platform::X, DraftKind::Direct) => (10_000, Unit::Chars),
-        (Platform::Mastodon, _) => (500, Unit::CharsUrl23),
+        (Platform::Mastodon, _) => (500, Unit::Mastodon { url }),
         (Platform::Bluesky, _) => (300, Unit::Graphemes),
         (Platform::Facebook, DraftKind::Public) => (8_000, Unit::Chars),
         (Platform::Facebook, DraftKind::Direct) => (2_000, Unit::Chars),
@@ -56,8 +61,22 @@ pub fn limit(platform: Platform, kind: DraftKind, max_override: Option<usize>) -
         (Platform::Webhook | Platform::Demo, _) => (10_000, Unit::Chars),
     };
     Limit {
-        max: max_override.unwrap_or(max),
+        max: account.and_then(|a| a.max_length).unwrap_or(max),
         unit,
+    }
+}
+
+/// The text as it goes out: on Mastodon a reply must mention the customer's `@acct` or they
+/// are not told of it (and a direct one reaches nobody), so it is put first unless the
+/// agent wrote it. The length rules count this text.
+pub fn addressed(platform: Platform, handle: &str, text: &str) -> String {
+    let mention = format!("@{}", handle.trim_start_matches('@'));
+    let written = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ':' | ';' | '!' | '?'))
+        .any(|word| word.eq_ignore_ascii_case(&mention));
+    match platform {
+        Platform::Mastodon if !written && mention.len() > 1 => format!("{mention} {text}"),
+        _ => text.to_owned(),
     }
 }
 
@@ -67,12 +86,15 @@ pub fn count(text: &str, unit: Unit) -> usize {
         Unit::Weighted => twitter_text::measure(text).weighted,
         Unit::Graphemes => text.nfc().collect::<String>().graphemes(true).count(),
         Unit::Chars => text.chars().count(),
-        Unit::CharsUrl23 => {
+        Unit::Mastodon { url } => {
             text
             .split_whitespace()
             .map(|word| {
                 if word.starts_with("http://") || word.starts_with("https://") {
-                    23
+                    url
+                } else if let Some(user) = word.strip_prefix('@').and_then(|w| w.split_once('@')) {
+                    // `@user@domain` counts as `@user`.
+                    1 + user.0.chars().count()
                 } else {
                     word.chars().count()
                 }
@@ -105,8 +127,8 @@ pub fn check_text(
     if text.trim().is_empty() {
         return Err(Refusal::EmptyText);
     }
-    let limit = limit(platform, kind, account.and_then(|a| a.max_length));
-    let counted = count(text, limit.unit);
+    let limit = limit(platform, kind, account);
+    let counted = count(&addressed(platform, &case.author.handle, text), limit.unit);
     if counted > limit.max {
         return Err(Refusal::TooLong {
             platform,
@@ -351,12 +373,30 @@ mod tests {
     }
 
     #[test]
-    fn mastodon_counts_urls_as_23() {
+    fn mastodon_counts_links_as_the_instance_says_and_remote_mentions_without_their_domain() {
         // platforms.md test vector 7.
+        let mastodon = Unit::Mastodon { url: 23 };
+        assert_eq!(count("a https://x.example/very/long/url", mastodon), 25);
+        let wide = Unit::Mastodon { url: 30 };
+        assert_eq!(count("a https://x.example/very/long/url", wide), 32);
+        assert_eq!(count("@jane@other.social hi", mastodon), 8);
+        assert_eq!(count("mail me@acme.com", mastodon), 16);
+    }
+
+    #[test]
+    fn mastodon_replies_are_addressed_to_the_customer_once() {
+        let m = Platform::Mastodon;
         assert_eq!(
-            count("a https://x.example/very/long/url", Unit::CharsUrl23),
-            25
+            addressed(m, "jane@other.social", "Hi!"),
+            "@jane@other.social Hi!"
         );
+        assert_eq!(
+            addressed(m, "jane", "Thanks @Jane, on it."),
+            "Thanks @Jane, on it."
+        );
+        assert_eq!(addressed(m, "jane", "@janet hi"), "@jane @janet hi");
+        assert_eq!(addressed(Platform::X, "jane", "Hi!"), "Hi!");
+        assert_eq!(addressed(m, "", "Hi!"), "Hi!");
     }
 
     #[test]
@@ -368,10 +408,7 @@ mod tests {
     #[test]
     fn limits_per_platform_and_kind() {
         assert_eq!(limit(Platform::X, DraftKind::Public, None).max, 280);
-        assert_eq!(
-            limit(Platform::Mastodon, DraftKind::Public, Some(1000)).max,
-            1000
-        );
+        assert_eq!(limit(Platform::Mastodon, DraftKind::Public, None).max, 500);
         assert_eq!(limit(Platform::Bluesky, DraftKind::Public, None).max, 300);
         assert_eq!(limit(Platform::Facebook, DraftKind::Public, None).max, 8000);
         assert_eq!(

@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod inbox;
+pub mod mastodon;
 pub mod meta;
 pub mod x;
 

@@ -9,6 +9,7 @@ pub mod console;
 pub mod discord;
 pub mod forms;
 pub mod health;
+pub mod mastodon;
 pub mod meta;
 pub mod report;
 pub mod slack;
@@ -652,12 +653,15 @@ pub fn status(case: &Case, now: DateTime<Utc>, tz: Tz, mention: Mention<'_>) -> 
     out
 }
 
-fn unit_phrase(unit: Unit) -> &'static str {
+fn unit_phrase(unit: Unit) -> String {
     match unit {
-        Unit::Weighted => "characters as X counts them (links count 23, emoji and CJK count 2)",
-        Unit::CharsUrl23 => "characters (links count 23)",
-        Unit::Graphemes => "characters",
-        Unit::Chars => "characters",
+        Unit::Weighted => {
+            "characters as X counts them (links count 23, emoji and CJK count 2)".to_owned()
+        }
+        Unit::Mastodon { url } => format!(
+            "characters as Mastodon counts them (links count {url}; the customer's @mention, added when missing, counts too)"
+        ),
+        Unit::Graphemes | Unit::Chars => "characters".to_owned(),
     }
 }
 

@@ -141,3 +141,48 @@ pub fn blocking(
     .join()
     .unwrap()
 }
+
+/// The requests a fake received, oldest first, and how many a test has taken: every fake
+/// keeps one, so "no unasserted outgoing call" reads the same on each platform.
+pub struct CallLog<C> {
+    calls: Vec<C>,
+    /// `calls[..taken]` were handed out by [`CallLog::take`].
+    taken: usize,
+}
+
+impl<C> Default for CallLog<C> {
+    fn default() -> Self {
+        CallLog {
+            calls: Vec::new(),
+            taken: 0,
+        }
+    }
+}
+
+impl<C: Clone> CallLog<C> {
+    /// The calls not taken yet, oldest first; marks them taken.
+    pub fn take(&mut self) -> Vec<C> {
+        let out = self.calls[self.taken..].to_vec();
+        self.taken = self.calls.len();
+        out
+    }
+
+    /// The calls `matching` holds for, once there are at least `count` of them.
+    pub fn at_least(&self, count: usize, matching: impl Fn(&C) -> bool) -> Option<Vec<C>> {
+        let calls: Vec<C> = self.calls.iter().filter(|c| matching(c)).cloned().collect();
+        (calls.len() >= count).then_some(calls)
+    }
+}
+
+impl<C> std::ops::Deref for CallLog<C> {
+    type Target = Vec<C>;
+    fn deref(&self) -> &Vec<C> {
+        &self.calls
+    }
+}
+
+impl<C> std::ops::DerefMut for CallLog<C> {
+    fn deref_mut(&mut self) -> &mut Vec<C> {
+        &mut self.calls
+    }
+}

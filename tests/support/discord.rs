@@ -21,7 +21,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, Watched};
+use crate::background::{Background, CallLog, Watched};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -369,9 +369,7 @@ struct Session {
 }
 
 struct State {
-    calls: Vec<Call>,
-    /// `calls[..taken]` were handed out by `take_calls`.
-    taken: usize,
+    calls: CallLog<Call>,
     faults: HashMap<(String, String), VecDeque<Fault>>,
     last_id: u64,
     /// Setup channels as they stand (tags, names and flags can change).
@@ -496,8 +494,7 @@ impl FakeDiscord {
         gateway.set_nonblocking(true).unwrap();
         let http_addr = http.local_addr().unwrap();
         let mut state = State {
-            calls: vec![],
-            taken: 0,
+            calls: CallLog::default(),
             faults: HashMap::new(),
             last_id: FIRST_SNOWFLAKE - 1,
             channels: vec![],
@@ -574,15 +571,12 @@ impl FakeDiscord {
 
     /// Every call since start, in arrival order.
     pub fn calls(&self) -> Vec<Call> {
-        self.shared.lock().calls.clone()
+        self.shared.lock().calls.to_vec()
     }
 
     /// The calls not yet taken, oldest first; marks them taken.
     pub fn take_calls(&self) -> Vec<Call> {
-        let mut state = self.shared.lock();
-        let out = state.calls[state.taken..].to_vec();
-        state.taken = state.calls.len();
-        out
+        self.shared.lock().calls.take()
     }
 
     /// Blocks until `count` calls of (`method`, route template) were made in
@@ -597,13 +591,8 @@ impl FakeDiscord {
     ) -> Vec<Call> {
         let method = method.to_ascii_uppercase();
         let found = self.shared.wait(timeout, |s| {
-            let calls: Vec<Call> = s
-                .calls
-                .iter()
-                .filter(|c| c.method == method && c.route == route)
-                .cloned()
-                .collect();
-            (calls.len() >= count).then_some(calls)
+            s.calls
+                .at_least(count, |c| c.method == method && c.route == route)
         });
         found.unwrap_or_else(|| {
             let seen: Vec<String> = self

@@ -39,7 +39,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, Watched, blocking};
+use crate::background::{Background, CallLog, Watched, blocking};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -340,9 +340,7 @@ impl Conversation {
 
 #[derive(Default)]
 struct State {
-    calls: Vec<Call>,
-    /// `calls[..taken]` were handed out by `take_calls`.
-    taken: usize,
+    calls: CallLog<Call>,
     faults: HashMap<(String, String), VecDeque<Fault>>,
     revoked: HashSet<String>,
     last_id: u64,
@@ -530,15 +528,12 @@ impl FakeGraph {
 
     /// Every call since start, in arrival order.
     pub fn calls(&self) -> Vec<Call> {
-        self.shared.lock().calls.clone()
+        self.shared.lock().calls.to_vec()
     }
 
     /// The calls not taken yet, oldest first; marks them taken.
     pub fn take_calls(&self) -> Vec<Call> {
-        let mut state = self.shared.lock();
-        let out = state.calls[state.taken..].to_vec();
-        state.taken = state.calls.len();
-        out
+        self.shared.lock().calls.take()
     }
 
     /// Blocks until `count` calls of (`method`, route template) were made in
@@ -552,13 +547,7 @@ impl FakeGraph {
         timeout: Duration,
     ) -> Vec<Call> {
         let found = self.shared.state.wait(timeout, |s| {
-            let calls: Vec<Call> = s
-                .calls
-                .iter()
-                .filter(|c| c.is(method, route))
-                .cloned()
-                .collect();
-            (calls.len() >= count).then_some(calls)
+            s.calls.at_least(count, |c| c.is(method, route))
         });
         found.unwrap_or_else(|| {
             let seen: Vec<String> = self

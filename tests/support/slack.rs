@@ -18,7 +18,7 @@
 //! Include with `#[path = "support/slack.rs"] mod slack;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, Watched, blocking};
+use crate::background::{Background, CallLog, Watched, blocking};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -299,9 +299,7 @@ struct SocketConn {
 
 #[derive(Default)]
 struct State {
-    calls: Vec<Call>,
-    /// `calls[..taken]` were handed out by `take_calls`.
-    taken: usize,
+    calls: CallLog<Call>,
     faults: HashMap<String, VecDeque<Fault>>,
     /// Channel → messages in posting order (which is ts order).
     messages: BTreeMap<String, Vec<Message>>,
@@ -497,15 +495,12 @@ impl FakeSlack {
 
     /// Every call since start, in arrival order.
     pub fn calls(&self) -> Vec<Call> {
-        self.shared.lock().calls.clone()
+        self.shared.lock().calls.to_vec()
     }
 
     /// The calls not yet taken, oldest first; marks them taken.
     pub fn take_calls(&self) -> Vec<Call> {
-        let mut state = self.shared.lock();
-        let out = state.calls[state.taken..].to_vec();
-        state.taken = state.calls.len();
-        out
+        self.shared.lock().calls.take()
     }
 
     /// Panics if calls other than `ignore`d methods were received and not
@@ -527,13 +522,8 @@ impl FakeSlack {
     /// and returns all of them; panics after `timeout`.
     pub fn wait_for(&self, method: &str, count: usize, timeout: Duration) -> Vec<Call> {
         let found = self.shared.wait(timeout, |s| {
-            let calls: Vec<Call> = s
-                .calls
-                .iter()
-                .filter(|c| c.method == method && !c.faulted)
-                .cloned()
-                .collect();
-            (calls.len() >= count).then_some(calls)
+            s.calls
+                .at_least(count, |c| c.method == method && !c.faulted)
         });
         found.unwrap_or_else(|| {
             let seen: Vec<String> = self.calls().iter().map(|c| c.method.clone()).collect();

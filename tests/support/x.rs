@@ -29,7 +29,7 @@
 //! Include with `#[path = "support/x.rs"] mod x;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::Background;
+use crate::background::{Background, CallLog};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -255,9 +255,7 @@ struct State {
     retweets: Vec<String>,
     /// (method, path prefix, fault), first match wins.
     faults: VecDeque<(String, String, Fault)>,
-    calls: Vec<Call>,
-    /// `calls[..taken]` were handed out by `take_calls`.
-    taken: usize,
+    calls: CallLog<Call>,
     /// Requests refused by the authentication check (not in `calls`).
     unauthorized: usize,
     /// Authenticated requests per endpoint, for `x-rate-limit-remaining`.
@@ -309,8 +307,7 @@ impl State {
             likes: vec![],
             retweets: vec![],
             faults: VecDeque::new(),
-            calls: vec![],
-            taken: 0,
+            calls: CallLog::default(),
             unauthorized: 0,
             hits: HashMap::new(),
         }
@@ -638,15 +635,12 @@ impl FakeX {
     /// Every authenticated request (and every token-endpoint request), in
     /// arrival order.
     pub fn calls(&self) -> Vec<Call> {
-        self.lock().calls.clone()
+        self.lock().calls.to_vec()
     }
 
     /// The calls not taken yet, oldest first; marks them taken.
     pub fn take_calls(&self) -> Vec<Call> {
-        let mut state = self.lock();
-        let out = state.calls[state.taken..].to_vec();
-        state.taken = state.calls.len();
-        out
+        self.lock().calls.take()
     }
 
     /// Polls every 20 ms until `f` holds for all calls so far and returns

@@ -69,6 +69,8 @@ fn a(n: usize) -> String {
 
 const URL: &str = "https://example.com/a/rather/long/path/to/some/page?with=query";
 const FAMILY: &str = "👨\u{200d}👩\u{200d}👧\u{200d}👦";
+/// Mastodon's count on an instance with the default link length.
+const MASTODON: Unit = Unit::Mastodon { url: 23 };
 
 fn lengths() -> Vec<Row> {
     use Fixture as F;
@@ -170,46 +172,54 @@ fn lengths() -> Vec<Row> {
             reply(ana(), &a(10_001)),
         )
         .refused(too_long(Platform::X, 10_001, 10_000, Unit::Chars)),
-        // Mastodon: 500 characters, links 23, per-account override.
+        // Mastodon: 500 characters, links 23, per-account override; the customer's @mention
+        // (put first when the agent left it out) counts.
         drafted(
-            "mastodon: 500 characters fit",
+            "mastodon: 493 characters and the @carol put first fit (500)",
             F::on("masto", Mention),
-            reply(ana(), &a(500)),
+            reply(ana(), &a(493)),
             Pending,
             Public,
         ),
         Row::new(
-            "mastodon: 501 characters are refused",
+            "mastodon: 494 characters and the @carol put first are refused (501)",
             F::on("masto", Mention),
-            reply(ana(), &a(501)),
+            reply(ana(), &a(494)),
         )
-        .refused(too_long(Platform::Mastodon, 501, 500, Unit::CharsUrl23)),
+        .refused(too_long(Platform::Mastodon, 501, 500, MASTODON)),
+        drafted(
+            "mastodon: a reply that names @carol itself is not addressed twice (500)",
+            F::on("masto", Mention),
+            reply(ana(), &format!("{} @carol", a(493))),
+            Pending,
+            Public,
+        ),
         drafted(
             "mastodon: a link counts 23 (500 in all)",
             F::on("masto", Mention),
-            reply(ana(), &format!("{} {URL}", a(476))),
+            reply(ana(), &format!("{} {URL}", a(469))),
             Pending,
             Public,
         ),
         Row::new(
             "mastodon: a link counts 23 (501 in all)",
             F::on("masto", Mention),
-            reply(ana(), &format!("{} {URL}", a(477))),
+            reply(ana(), &format!("{} {URL}", a(470))),
         )
-        .refused(too_long(Platform::Mastodon, 501, 500, Unit::CharsUrl23)),
+        .refused(too_long(Platform::Mastodon, 501, 500, MASTODON)),
         drafted(
             "mastodon: max_length raises the limit",
             F::on("masto-big", Mention),
-            reply(ana(), &a(1000)),
+            reply(ana(), &a(993)),
             Approved,
             Public,
         ),
         Row::new(
             "mastodon: max_length is the limit then",
             F::on("masto-big", Mention),
-            reply(ana(), &a(1001)),
+            reply(ana(), &a(994)),
         )
-        .refused(too_long(Platform::Mastodon, 1001, 1000, Unit::CharsUrl23)),
+        .refused(too_long(Platform::Mastodon, 1001, 1000, MASTODON)),
         // Bluesky: 300 graphemes.
         drafted(
             "bluesky: 300 characters fit",
