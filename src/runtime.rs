@@ -31,7 +31,7 @@ use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
-use crate::social::{mastodon, meta, x};
+use crate::social::{mastodon, meta, webhook, x};
 use crate::store::Store;
 
 /// The chat the bot runs on.
@@ -100,6 +100,7 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut x_hooks = HashMap::new();
     let mut meta_hooks = Vec::new();
     let mut mastodon_sources = Vec::new();
+    let mut generic_hooks = HashMap::new();
     for account in &config.accounts {
         health.account(&account.id);
         match (account.network, account.demo()) {
@@ -156,6 +157,30 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
                     app_secret: settings.webhook.app_secret.clone(),
                     verify_token: settings.webhook.verify_token.clone(),
                 });
+            }
+            (Platform::Webhook, _) => {
+                let settings = account
+                    .webhook
+                    .as_ref()
+                    .with_context(|| format!("accounts `{}`: no webhook settings", account.id))?;
+                networks.insert(
+                    &account.id,
+                    Arc::new(
+                        webhook::publish::WebhookPublisher::new(
+                            account,
+                            settings,
+                            Arc::clone(&health),
+                        )
+                        .with_context(|| format!("accounts `{}`: callback client", account.id))?,
+                    ),
+                );
+                generic_hooks.insert(
+                    account.id.clone(),
+                    webhook::route::Hook {
+                        secret: settings.secret.clone(),
+                        replay_window: settings.replay_window,
+                    },
+                );
             }
             (Platform::Mastodon, _) => {
                 let (client, stream) = mastodon_clients
@@ -266,12 +291,22 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
     // webhook, Slack, or `bot.monitor`. Otherwise a console or Discord bot binds no port, so
     // that demo runs and tests can start many at once with the default `bot.listen`.
     let mut routes = Router::new();
-    let mut listen = config.bot.monitor || !x_hooks.is_empty() || !meta_hooks.is_empty();
+    let mut listen = config.bot.monitor
+        || !x_hooks.is_empty()
+        || !meta_hooks.is_empty()
+        || !generic_hooks.is_empty();
     if !x_hooks.is_empty() {
         routes = routes.merge(x::webhook::routes(x_hooks, Arc::clone(&service)));
     }
     if !meta_hooks.is_empty() {
         routes = routes.merge(meta::webhook::routes(meta_hooks, Arc::clone(&service)));
+    }
+    if !generic_hooks.is_empty() {
+        routes = routes.merge(webhook::route::routes(
+            generic_hooks,
+            Arc::clone(&service),
+            Arc::clone(&health),
+        ));
     }
     match chat {
         Chat::Console(console) => {

@@ -112,14 +112,13 @@ fn the_shipped_example_is_valid() {
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
-/// The example's commented-out `[chat.discord]`, switched on, is valid as written.
-#[test]
-fn the_examples_discord_section_is_valid_when_uncommented() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml.example");
-    let text = std::fs::read_to_string(&example).unwrap();
-    let start = text.find("# [chat.discord]\n").unwrap();
-    let end = start + text[start..].find("\n[approval]").unwrap();
-    let section: String = text[start..end]
+/// `text` with the commented-out block that starts at the line `start` switched on: its
+/// `# key = …` lines uncommented, its `# # explanations` dropped, up to `end` (or the end of
+/// the file); and where the block began.
+fn uncommented(text: &str, start: &str, end: Option<&str>) -> (String, usize) {
+    let from = text.find(start).unwrap();
+    let to = end.map_or(text.len(), |end| from + text[from..].find(end).unwrap());
+    let section: String = text[from..to]
         .lines()
         .map(|line| match line.strip_prefix("# ") {
             Some(rest) if !rest.starts_with('#') => rest,
@@ -127,15 +126,53 @@ fn the_examples_discord_section_is_valid_when_uncommented() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let enabled =
-        text[..start].replace("kind = \"console\"", "kind = \"discord\"") + &section + &text[end..];
+    (text[..from].to_owned() + &section + &text[to..], from)
+}
+
+/// `bot.toml.example` with the block at `start` switched on (see [`uncommented`]) and then
+/// `edit`ed (given where the block begins), checked with the environment variable `var` set;
+/// asserts it passes and returns what check-config said.
+fn example_passes(
+    start: &str,
+    end: Option<&str>,
+    edit: impl Fn(String, usize) -> String,
+    var: (&str, &str),
+) -> String {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("bot.toml.example");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let (on, from) = uncommented(&text, start, end);
+    let enabled = edit(on, from);
     let file = ConfigFile::new(&enabled);
     let out = carebridge(&["check-config"], &file.path)
-        .env("DISCORD_TOKEN", "from-the-environment")
+        .env(var.0, var.1)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}\n{enabled}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("chat Discord"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The example's commented-out `[chat.discord]`, switched on, is valid as written.
+#[test]
+fn the_examples_discord_section_is_valid_when_uncommented() {
+    let said = example_passes(
+        "# [chat.discord]\n",
+        Some("\n[approval]"),
+        |on, from| on[..from].replace("kind = \"console\"", "kind = \"discord\"") + &on[from..],
+        ("DISCORD_TOKEN", "from-the-environment"),
+    );
+    assert!(said.contains("chat Discord"), "{said}");
+}
+
+/// The example's commented-out generic webhook account, switched on, is valid as written.
+#[test]
+fn the_examples_webhook_account_is_valid_when_uncommented() {
+    let said = example_passes(
+        "# [[accounts]]\n# id = \"acme-forms\"",
+        None,
+        |on, _| on,
+        ("FORMS_WEBHOOK_SECRET", "4f9d0c1e8b7a6d5c4b3a29180f7e6d5c"),
+    );
+    assert!(said.contains("ok (6 account(s)"), "{said}");
 }
 
 #[test]

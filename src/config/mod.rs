@@ -523,7 +523,7 @@ pub struct AccountConfig {
     /// `id`: required, unique, `[a-z0-9_-]+`; used in case ids, routing rules and the store.
     pub id: String,
     /// `network`: `x`, `facebook`, `instagram`, `mastodon`, `bluesky`, `webhook` or `demo`;
-    /// required (`bluesky` and `webhook` have no connector in this build yet).
+    /// required (`bluesky` has no connector in this build yet).
     pub network: Platform,
     /// `name`: display name of the brand account (default: none).
     pub name: Option<String>,
@@ -568,9 +568,28 @@ pub struct AccountConfig {
     /// The Facebook/Instagram keys (`page_id`, `graph_version`, `auth`, `webhook`); `Some`
     /// exactly for `network = "facebook"` and `network = "instagram"`.
     pub meta: Option<MetaAccount>,
+    /// The generic-webhook keys (`secret`, `replay_window`, `callback_url`); `Some` exactly for
+    /// `network = "webhook"`.
+    pub webhook: Option<WebhookAccount>,
     /// The Mastodon keys (`auth`, `visibility`, `streaming`); `Some` exactly for
     /// `network = "mastodon"`, whose `api_url` (the instance) is required.
     pub mastodon: Option<MastodonAccount>,
+}
+
+/// The keys of an `[[accounts]]` entry with `network = "webhook"`: any source that signs its
+/// posts with a shared secret delivers them to `/webhooks/generic/<account id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookAccount {
+    /// `secret`: the shared secret both sides sign with (HMAC-SHA256 over
+    /// `"{timestamp}.{body}"`), at least 16 characters; required (write `"${VARIABLE}"` to
+    /// read it from the environment).
+    pub secret: Secret,
+    /// `replay_window`: how far a delivery's `X-Carebridge-Timestamp` may be from the bot's
+    /// clock, either way, before it is refused as stale; from `1s` to `1h` (default `5m`).
+    pub replay_window: Duration,
+    /// `callback_url`: the http(s) URL approved replies are POSTed to, signed the same way
+    /// (default: none, and replies on the account's cases are refused when drafted).
+    pub callback_url: Option<String>,
 }
 
 /// The keys of an `[[accounts]]` entry with `network = "mastodon"`.

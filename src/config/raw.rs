@@ -312,6 +312,12 @@ pub(super) struct RawAccount {
     pub visibility: Option<String>,
     /// [`super::MastodonAccount::streaming`].
     pub streaming: Option<bool>,
+    /// [`super::WebhookAccount::secret`].
+    pub secret: Option<String>,
+    /// [`super::WebhookAccount::replay_window`].
+    pub replay_window: Option<String>,
+    /// [`super::WebhookAccount::callback_url`].
+    pub callback_url: Option<String>,
 }
 
 /// `accounts.auth` as written: one table for every network's credential kinds; which keys

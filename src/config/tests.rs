@@ -21,6 +21,7 @@ fn env(name: &str) -> Option<String> {
         "FB_PAGE_TOKEN" => Some("page-secret-token".to_owned()),
         "META_APP_SECRET" => Some("meta-app-secret".to_owned()),
         "META_VERIFY_TOKEN" => Some("meta-verify".to_owned()),
+        "FORMS_SECRET" => Some("whsec-forms-0123456789".to_owned()),
         "SLACK_APP_TOKEN" => Some("xapp-1-secret-app".to_owned()),
         "SLACK_SIGNING_SECRET" => Some("8f742231b10e8888abcd99yyyzzz85a5".to_owned()),
         "WRONG_TOKEN" => Some("xoxp-user-token-secret".to_owned()),
@@ -613,7 +614,7 @@ fn unavailable_chat_and_networks() {
     assert_problems(
         "[[accounts]]\nid = \"a\"\nnetwork = \"bluesky\"",
         &[
-            "accounts[0].network: `bluesky` has no connector in this build yet (available: x, facebook, instagram, mastodon, demo)",
+            "accounts[0].network: `bluesky` has no connector in this build yet (available: x, facebook, instagram, mastodon, webhook, demo)",
         ],
     );
 }
@@ -1481,6 +1482,87 @@ fn digest_keys_are_required_for_digests_and_refused_elsewhere() {
         &[
             "jobs[1].channel: is only for digest jobs, not sweep",
             "jobs[1].period: is only for digest jobs, not sweep",
+        ],
+    );
+}
+
+const WEBHOOK: &str = r#"
+[[accounts]]
+id = "acme-forms"
+network = "webhook"
+secret = "${FORMS_SECRET}"
+callback_url = "https://forms.acme.example/carebridge/replies"
+"#;
+
+#[test]
+fn webhook_accounts_take_a_secret_a_window_and_a_callback() {
+    let config = ok(WEBHOOK);
+    let account = &config.accounts[0];
+    assert_eq!(account.network, Platform::Webhook);
+    let webhook = account.webhook.as_ref().unwrap();
+    assert_eq!(webhook.secret.expose(), "whsec-forms-0123456789");
+    assert_eq!(
+        webhook.replay_window,
+        Duration::from_secs(300),
+        "default 5m"
+    );
+    assert_eq!(
+        webhook.callback_url.as_deref(),
+        Some("https://forms.acme.example/carebridge/replies"),
+        "kept as written: it is an endpoint, not a base"
+    );
+    assert!(account.x.is_none() && account.meta.is_none());
+    assert!(!format!("{account:?}").contains("whsec-forms"));
+    let quiet = ok(&WEBHOOK.replace(
+        "callback_url = \"https://forms.acme.example/carebridge/replies\"",
+        "replay_window = \"30s\"",
+    ));
+    let webhook = quiet.accounts[0].webhook.as_ref().unwrap();
+    assert_eq!(webhook.callback_url, None);
+    assert_eq!(webhook.replay_window, Duration::from_secs(30));
+    assert!(ok(MINIMAL).accounts[0].webhook.is_none());
+}
+
+#[test]
+fn webhook_problems_name_the_key() {
+    assert_problems(
+        r#"
+[[accounts]]
+id = "acme-forms"
+network = "webhook"
+replay_window = "2h"
+callback_url = "forms.acme.example/replies"
+api_url = "https://forms.acme.example/"
+poll_interval = "30s"
+page_id = "1"
+"#,
+        &[
+            r#"accounts[0].secret: is required (write "${VARIABLE}" to read it from the environment)"#,
+            "accounts[0].replay_window: must be from 1s to 1h",
+            r#"accounts[0].callback_url: "forms.acme.example/replies" is not an http(s) URL"#,
+            "accounts[0].api_url: does not apply to webhook accounts (posts arrive at /webhooks/generic/<account id>; replies go to `callback_url`)",
+            "accounts[0].poll_interval: does not apply to webhook accounts (posts arrive at /webhooks/generic/<account id>; replies go to `callback_url`)",
+            "accounts[0].page_id: only applies to facebook and instagram accounts",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"f\"\nnetwork = \"webhook\"\nsecret = \"hunter2\"\nreplay_window = \"0s\"",
+        &[
+            "accounts[0].secret: must be at least 16 characters (a random string, e.g. from `openssl rand -hex 32`)",
+            "accounts[0].replay_window: must be more than zero",
+        ],
+    );
+    assert_problems(
+        "[[accounts]]\nid = \"f\"\nnetwork = \"webhook\"\nsecret = \"${NO_SUCH_SECRET}\"",
+        &["accounts[0].secret: environment variable NO_SUCH_SECRET is not set"],
+    );
+    assert_problems(
+        &format!(
+            "{MINIMAL}secret = \"whsec-forms-0123456789\"\ncallback_url = \"https://x.example/\"\n"
+        ),
+        &[
+            r#"accounts[0].secret: only applies to webhook accounts (network = "webhook")"#,
+            r#"accounts[0].callback_url: only applies to webhook accounts (network = "webhook")"#,
         ],
     );
 }

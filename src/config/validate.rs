@@ -26,8 +26,8 @@ use super::{
     DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MastodonAccount, MetaAccount,
     MetaWebhook, OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates,
     PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
-    TEMPLATE_PLACEHOLDERS, Visibility, XAccount, XAuth, XWebhook, parse_crontab, parse_duration,
-    path,
+    TEMPLATE_PLACEHOLDERS, Visibility, WebhookAccount, XAccount, XAuth, XWebhook, parse_crontab,
+    parse_duration, path,
 };
 use crate::engine::{ApprovalMode, Platform, PostKind, Urgency};
 use crate::text::defaults;
@@ -106,6 +106,7 @@ const AVAILABLE_NETWORKS: &[Platform] = &[
     Platform::Facebook,
     Platform::Instagram,
     Platform::Mastodon,
+    Platform::Webhook,
     Platform::Demo,
 ];
 /// `accounts.auth.kind` for X accounts.
@@ -115,6 +116,13 @@ const X_AUTH_KINDS: &[(&str, XAuthKind)] =
 const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// X's recent search refuses longer queries (512 characters on the standard tiers).
 const MAX_X_QUERY: usize = 512;
+/// A shorter shared secret is too easy to guess for a signature anyone on the internet may try.
+const MIN_WEBHOOK_SECRET: usize = 16;
+/// `accounts.replay_window` default: as long as Stripe's tolerance.
+const DEFAULT_REPLAY_WINDOW: Duration = Duration::from_secs(300);
+/// A longer window lets a captured delivery be replayed for longer, and clocks are never
+/// that far apart.
+const MAX_REPLAY_WINDOW: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum XAuthKind {
@@ -888,53 +896,58 @@ impl Validator<'_> {
             ("page_id", raw.page_id.is_some()),
             ("graph_version", raw.graph_version.is_some()),
         ];
+        let webhook_keys_written = [
+            ("secret", raw.secret.is_some()),
+            ("replay_window", raw.replay_window.is_some()),
+            ("callback_url", raw.callback_url.is_some()),
+        ];
         let is_meta = matches!(network, Some(Platform::Facebook | Platform::Instagram));
+        if network.is_some() && network != Some(Platform::Webhook) {
+            self.misplaced(
+                at,
+                &webhook_keys_written,
+                "only applies to webhook accounts (network = \"webhook\")",
+            );
+        }
         if network.is_some() && network != Some(Platform::X) {
-            for (key, written) in x_keys_written {
-                if written {
-                    self.problem(
-                        &path::key(at, key),
-                        "only applies to X accounts (network = \"x\") in this build",
-                    );
-                }
-            }
+            self.misplaced(
+                at,
+                &x_keys_written,
+                "only applies to X accounts (network = \"x\") in this build",
+            );
         }
         if network.is_some() && !is_meta {
-            for (key, written) in meta_keys_written {
-                if written {
-                    self.problem(
-                        &path::key(at, key),
-                        "only applies to facebook and instagram accounts",
-                    );
-                }
-            }
+            self.misplaced(
+                at,
+                &meta_keys_written,
+                "only applies to facebook and instagram accounts",
+            );
         }
         let is_mastodon = network == Some(Platform::Mastodon);
         if network.is_some() && network != Some(Platform::X) && !is_meta {
-            for (key, written) in credentials_written {
-                match key {
-                    _ if !written => {}
-                    "auth" if is_mastodon => {}
-                    "auth" => self.problem(
-                        &path::key(at, key),
-                        "only applies to X, facebook, instagram and mastodon accounts",
-                    ),
-                    _ => self.problem(
-                        &path::key(at, key),
-                        "only applies to X, facebook and instagram accounts in this build",
-                    ),
-                }
+            let [auth, webhook] = credentials_written;
+            if !is_mastodon {
+                self.misplaced(
+                    at,
+                    &[auth],
+                    "only applies to X, facebook, instagram and mastodon accounts",
+                );
             }
+            self.misplaced(
+                at,
+                &[webhook],
+                "only applies to X, facebook and instagram accounts in this build",
+            );
         }
         if network.is_some() && !is_mastodon {
-            for (key, written) in [
-                ("visibility", raw.visibility.is_some()),
-                ("streaming", raw.streaming.is_some()),
-            ] {
-                if written {
-                    self.problem(&path::key(at, key), "only applies to mastodon accounts");
-                }
-            }
+            self.misplaced(
+                at,
+                &[
+                    ("visibility", raw.visibility.is_some()),
+                    ("streaming", raw.streaming.is_some()),
+                ],
+                "only applies to mastodon accounts",
+            );
         }
         let x = match network {
             Some(Platform::X) => Some(self.x_account(at, &mut raw)),
@@ -948,20 +961,25 @@ impl Validator<'_> {
             true => Some(self.mastodon_account(at, &mut raw)),
             false => None,
         };
+        let webhook = match network {
+            Some(Platform::Webhook) => Some(self.webhook_account(at, &mut raw)),
+            _ => None,
+        };
         let network_keys = (raw.api_url.take(), raw.poll_interval.take());
         let (api_url, poll_interval) = match network {
-            Some(Platform::Demo) => {
-                for (key, written) in [
+            Some(network @ (Platform::Demo | Platform::Webhook)) => {
+                let why = match network {
+                    Platform::Demo => "does not apply to demo accounts (they use `pace`)",
+                    _ => {
+                        "does not apply to webhook accounts (posts arrive at \
+                         /webhooks/generic/<account id>; replies go to `callback_url`)"
+                    }
+                };
+                let keys = [
                     ("api_url", network_keys.0.is_some()),
                     ("poll_interval", network_keys.1.is_some()),
-                ] {
-                    if written {
-                        self.problem(
-                            &path::key(at, key),
-                            "does not apply to demo accounts (they use `pace`)",
-                        );
-                    }
-                }
+                ];
+                self.misplaced(at, &keys, why);
                 (String::new(), Duration::ZERO)
             }
             _ => {
@@ -986,18 +1004,16 @@ impl Validator<'_> {
         let demo = match network {
             Some(Platform::Demo) => self.demo(at, raw.simulate, raw.pace, raw.feed),
             Some(_) => {
-                for (key, written) in [
+                let keys = [
                     ("simulate", raw.simulate.is_some()),
                     ("pace", raw.pace.is_some()),
                     ("feed", raw.feed.is_some()),
-                ] {
-                    if written {
-                        self.problem(
-                            &path::key(at, key),
-                            "only applies to demo accounts (network = \"demo\")",
-                        );
-                    }
-                }
+                ];
+                self.misplaced(
+                    at,
+                    &keys,
+                    "only applies to demo accounts (network = \"demo\")",
+                );
                 None
             }
             // The network is already reported; which keys belong is unknowable.
@@ -1079,6 +1095,7 @@ impl Validator<'_> {
             poll_interval,
             x,
             meta,
+            webhook,
             mastodon,
         }
     }
@@ -1094,22 +1111,19 @@ impl Validator<'_> {
                     &[("access_token", ())],
                     " for mastodon accounts",
                 );
-                for (key, written) in [
-                    ("refresh_token", auth.refresh_token.is_some()),
-                    ("client_id", auth.client_id.is_some()),
-                    ("client_secret", auth.client_secret.is_some()),
-                    ("consumer_key", auth.consumer_key.is_some()),
-                    ("consumer_secret", auth.consumer_secret.is_some()),
-                    ("access_token_secret", auth.access_token_secret.is_some()),
-                    ("page_token", auth.page_token.is_some()),
-                ] {
-                    if written {
-                        self.problem(
-                            &path::key(&auth_at, key),
-                            "does not apply to mastodon accounts",
-                        );
-                    }
-                }
+                self.misplaced(
+                    &auth_at,
+                    &[
+                        ("refresh_token", auth.refresh_token.is_some()),
+                        ("client_id", auth.client_id.is_some()),
+                        ("client_secret", auth.client_secret.is_some()),
+                        ("consumer_key", auth.consumer_key.is_some()),
+                        ("consumer_secret", auth.consumer_secret.is_some()),
+                        ("access_token_secret", auth.access_token_secret.is_some()),
+                        ("page_token", auth.page_token.is_some()),
+                    ],
+                    "does not apply to mastodon accounts",
+                );
                 kind.and(self.token(
                     &path::key(&auth_at, "access_token"),
                     auth.access_token,
@@ -1135,6 +1149,60 @@ impl Validator<'_> {
             visibility,
             streaming: raw.streaming.take().unwrap_or(true),
             url_length: 23,
+        }
+    }
+
+    /// Reports each of `keys` (under `at`) that is written as not belonging there, saying `why`.
+    fn misplaced(&mut self, at: &str, keys: &[(&str, bool)], why: &str) {
+        for (key, written) in keys {
+            if *written {
+                self.problem(&path::key(at, key), why);
+            }
+        }
+    }
+
+    /// The keys of a generic webhook account (taken out of `raw`).
+    fn webhook_account(&mut self, at: &str, raw: &mut RawAccount) -> WebhookAccount {
+        let secret_at = path::key(at, "secret");
+        let secret = self.token(&secret_at, raw.secret.take(), "", true);
+        if let Some(secret) = &secret
+            && !secret.expose().trim().is_empty()
+            && secret.expose().chars().count() < MIN_WEBHOOK_SECRET
+        {
+            self.problem(
+                &secret_at,
+                format!(
+                    "must be at least {MIN_WEBHOOK_SECRET} characters (a random string, e.g. \
+                     from `openssl rand -hex 32`)"
+                ),
+            );
+        }
+        let window_at = path::key(at, "replay_window");
+        let replay_window = self.duration(
+            &window_at,
+            raw.replay_window.take(),
+            DEFAULT_REPLAY_WINDOW,
+            false,
+        );
+        if replay_window < Duration::from_secs(1) || replay_window > MAX_REPLAY_WINDOW {
+            self.problem(&window_at, "must be from 1s to 1h");
+        }
+        let callback_url = raw.callback_url.take().map(|text| {
+            let text = text.trim().to_owned();
+            let web = url::Url::parse(&text)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+            if !web {
+                self.problem(
+                    &path::key(at, "callback_url"),
+                    format!("{text:?} is not an http(s) URL"),
+                );
+            }
+            text
+        });
+        WebhookAccount {
+            secret: secret.unwrap_or_else(|| Secret::new("")),
+            replay_window,
+            callback_url,
         }
     }
 

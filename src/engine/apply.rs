@@ -12,8 +12,8 @@ use super::model::{
     NetworkAction, Offline, OfflineChannel, PostKind, Purpose, SlaTarget, Status,
 };
 use super::rules::{
-    check_delete, check_direct, check_post_action, check_public, check_text, rules_platform,
-    supports, unsupported,
+    check_delete, check_direct, check_outlet, check_post_action, check_public, check_text,
+    rules_platform, supports, unsupported,
 };
 use super::sla::{self, ClockState};
 use super::{
@@ -387,6 +387,7 @@ fn command_step(
             };
             // The world may have moved on since: check the rules again.
             let account = ctx.config.account(&step.case.account);
+            check_outlet(account)?;
             check_text(&step.case, account, failed.kind, &failed.text, ctx.lookup)?;
             if let Some(target) = step
                 .case
@@ -664,6 +665,7 @@ fn add_draft(
     ctx: &Ctx<'_>,
 ) -> Result<String, Refusal> {
     let account = ctx.config.account(&step.case.account);
+    check_outlet(account)?;
     check_text(&step.case, account, kind, &text, ctx.lookup)?;
     check_target(&step.case, account, kind, target, ctx)?;
     let c = step.case();

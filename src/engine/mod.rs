@@ -539,4 +539,8 @@ pub enum Refusal {
     PostGone {
         post: String,
     },
+    /// A webhook account without a `callback_url`: its replies have nowhere to go.
+    NoCallback {
+        account: String,
+    },
 }

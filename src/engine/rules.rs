@@ -158,6 +158,22 @@ pub fn check_text(
     Ok(())
 }
 
+/// Checks the account has somewhere to send replies: a webhook account (not a demo simulating
+/// one) answers only through its `callback_url`, so without one every draft is refused.
+pub fn check_outlet(account: Option<&AccountConfig>) -> Result<(), Refusal> {
+    match account {
+        Some(a)
+            if a.network == Platform::Webhook
+                && a.webhook.as_ref().is_none_or(|w| w.callback_url.is_none()) =>
+        {
+            Err(Refusal::NoCallback {
+                account: a.id.clone(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Hours of the Messenger/Instagram messaging window for this account.
 fn messaging_window_hours(account: Option<&AccountConfig>) -> i64 {
     if account.is_some_and(|a| a.human_agent_tag) {
@@ -179,10 +195,12 @@ pub fn check_direct(
 ) -> Result<(), Refusal> {
     let platform = rules_platform(account, case.platform);
     match platform {
-        Platform::Bluesky | Platform::Webhook | Platform::Demo => {
+        Platform::Bluesky | Platform::Demo => {
             return Err(Refusal::DmUnsupported { platform });
         }
-        Platform::X | Platform::Mastodon => {}
+        // A webhook's receiver knows its people: a direct reply goes to its callback marked
+        // `direct`, and a receiver that cannot deliver one says so there.
+        Platform::X | Platform::Mastodon | Platform::Webhook => {}
         Platform::Facebook | Platform::Instagram => {
             if target.kind == PostKind::DirectMessage {
                 let hours = messaging_window_hours(account);

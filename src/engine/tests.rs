@@ -30,7 +30,8 @@ use crate::config::Config;
 // ---------------------------------------------------------------------------------------------
 // Configs
 
-/// Builds the test config. Accounts (all demo accounts simulating a network):
+/// Builds the test config. Accounts (demo accounts simulating a network, and two real generic
+/// webhook accounts):
 ///
 /// | id        | network   | approval    | other                                             |
 /// |-----------|-----------|-------------|---------------------------------------------------|
@@ -41,6 +42,8 @@ use crate::config::Config;
 /// | masto     | Mastodon  | first_reply |                                                   |
 /// | masto-big | Mastodon  | never       | max_length 1000                                   |
 /// | bsky      | Bluesky   | never       |                                                   |
+/// | hook      | Webhook   | never       | callback_url set                                  |
+/// | hook-mute | Webhook   | never       | no callback_url: nowhere to send replies          |
 fn config_toml(self_approval: bool, business_hours: bool) -> String {
     let mut text = String::from(
         r#"
@@ -155,6 +158,19 @@ max_length = 1000
 id = "bsky"
 network = "demo"
 simulate = "bluesky"
+approval = "never"
+
+[[accounts]]
+id = "hook"
+network = "webhook"
+secret = "whsec_engine_tests_only"
+callback_url = "https://forms.acme.example/carebridge"
+approval = "never"
+
+[[accounts]]
+id = "hook-mute"
+network = "webhook"
+secret = "whsec_engine_tests_only"
 approval = "never"
 "#,
     );
@@ -615,7 +631,7 @@ variant_names!(refusal_name, ALL_REFUSALS, Refusal:
     SelfApproval, AlreadyOffline, AlreadyTagged, SnoozeOutOfRange, UnknownAccount, NothingToAnswer,
     ActionUnsupported, UnknownPost, NothingToLike, AlreadyLiked, NotLiked, AlreadyReposted,
     NotPublished, AlreadyDeleted, NothingToDelete, NothingToHide, NothingHidden, AlreadyHidden,
-    NotHidden, PostGone,
+    NotHidden, PostGone, NoCallback,
 );
 
 variant_names!(notice_name, ALL_NOTICES, Notice:

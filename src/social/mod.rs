@@ -9,6 +9,7 @@ pub mod demo;
 pub mod inbox;
 pub mod mastodon;
 pub mod meta;
+pub mod webhook;
 pub mod x;
 
 use std::collections::HashMap;

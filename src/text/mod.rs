@@ -14,6 +14,7 @@ pub mod meta;
 pub mod report;
 pub mod slack;
 pub mod usage;
+pub mod webhook;
 pub mod x;
 
 use std::fmt::Write as _;
@@ -792,6 +793,7 @@ pub fn refusal(r: &Refusal, mention: Mention<'_>) -> String {
         Refusal::PostGone { post } => format!(
             "The customer's post {post} was removed from the network, so there is nothing left to act on."
         ),
+        Refusal::NoCallback { account } => webhook::no_callback(account),
     }
 }
 

@@ -60,6 +60,7 @@ pub(super) fn rows() -> Vec<Row> {
     rows.extend(duplicates());
     rows.extend(direct_messages());
     rows.extend(approval_modes());
+    rows.extend(webhooks());
     rows
 }
 
@@ -718,4 +719,102 @@ fn approval_modes() -> Vec<Row> {
             Public,
         ),
     ]
+}
+
+/// The generic webhook: replies (public or direct) go to the callback; without one, every
+/// draft is refused before anyone is asked to approve it; the network offers no actions.
+fn webhooks() -> Vec<Row> {
+    use Fixture as F;
+    let mute = || F::on("hook-mute", Mention);
+    let nowhere = || Refusal::NoCallback {
+        account: s("hook-mute"),
+    };
+    let no = |action| rules::unsupported(Platform::Webhook, action);
+    vec![
+        drafted(
+            "webhook: a reply goes to the callback",
+            F::on("hook", Mention),
+            reply(ana(), "Hi"),
+            Approved,
+            Public,
+        ),
+        drafted(
+            "webhook: a direct message is answered directly",
+            F::on("hook", Dm),
+            reply(ana(), "Hi"),
+            Approved,
+            Direct,
+        ),
+        drafted(
+            "webhook: dm on a public post is the receiver's to deliver",
+            F::on("hook", Comment),
+            dm(ana(), "Hi"),
+            Approved,
+            Direct,
+        ),
+        Row::new(
+            "webhook without callback_url: reply is refused",
+            mute(),
+            reply(ana(), "Hi"),
+        )
+        .refused(nowhere()),
+        Row::new(
+            "webhook without callback_url: dm is refused",
+            F::on("hook-mute", Dm),
+            dm(ana(), "Hi"),
+        )
+        .refused(nowhere()),
+        Row::new(
+            "webhook without callback_url: canned is refused",
+            mute(),
+            cmd(ana(), C::Canned { name: s("thanks") }),
+        )
+        .refused(nowhere()),
+        Row::new(
+            "webhook without callback_url: the offline invitation is refused",
+            mute().then(cmd(ana(), C::Claim)),
+            cmd(
+                ana(),
+                C::Offline {
+                    channel: OfflineChannel::Email,
+                    address: None,
+                },
+            ),
+        )
+        .refused(nowhere()),
+        Row::new(
+            "webhook: like is refused before it is queued",
+            F::on("hook", Mention),
+            cmd(ana(), C::Like { post: None }),
+        )
+        .refused(no(ActionKind::Like)),
+        Row::new(
+            "webhook: hide is refused before it is queued",
+            F::on("hook", Comment),
+            cmd(ana(), C::Hide { post: None }),
+        )
+        .refused(no(ActionKind::Hide)),
+        Row::new(
+            "webhook: deleting our reply is refused before it is queued",
+            F::on("hook", Mention)
+                .then(reply(ana(), "Hi"))
+                .then(published("7.1")),
+            cmd(ana(), C::Delete { target: None }),
+        )
+        .refused(no(ActionKind::Delete)),
+    ]
+}
+
+#[test]
+fn a_webhook_without_callback_says_what_to_change() {
+    let text = crate::text::refusal(
+        &Refusal::NoCallback {
+            account: s("hook-mute"),
+        },
+        &crate::text::at,
+    );
+    assert!(
+        text.contains("`hook-mute`") && text.contains("Set `callback_url`"),
+        "{text}"
+    );
 }
