@@ -90,6 +90,24 @@ impl Background {
     }
 }
 
+impl Background {
+    /// Serves `app` on `listener` (see [`loopback`]) from a thread and runtime of its own.
+    pub fn serve(name: &str, listener: std::net::TcpListener, app: axum::Router) -> Background {
+        Background::start(name, move || async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        })
+    }
+}
+
+/// A listener on a free loopback port, bound here, synchronously, so the address is known
+/// before the server starts.
+pub fn loopback() -> std::net::TcpListener {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    listener
+}
+
 impl Drop for Background {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

@@ -25,7 +25,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::background::{Background, Watched, blocking};
+use crate::background::{Background, Watched, blocking, loopback};
 
 /// The receiver's copy of the account's secret.
 pub const SECRET: &str = "whsec_callback_0123456789abcdef";
@@ -183,21 +183,16 @@ async fn receive(
 
 impl Receiver {
     pub fn start() -> Receiver {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = loopback();
         let url = format!(
             "http://{}/carebridge/replies",
             listener.local_addr().unwrap()
         );
         let world = Arc::new(Watched::new(World::default()));
-        let shared = Arc::clone(&world);
-        let server = Background::start("fake-callback", move || async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = axum::Router::new()
-                .route("/carebridge/replies", axum::routing::post(receive))
-                .with_state(shared);
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        });
+        let app = axum::Router::new()
+            .route("/carebridge/replies", axum::routing::post(receive))
+            .with_state(Arc::clone(&world));
+        let server = Background::serve("fake-callback", listener, app);
         Receiver {
             world,
             url,

@@ -21,7 +21,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::background::{Background, CallLog, Watched};
+use crate::background::{Background, CallLog, Watched, loopback};
 
 /// The brand account's token, id and handle.
 pub const BRAND_TOKEN: &str = "acme-token-0f3c";
@@ -113,8 +113,7 @@ pub struct FakeMastodon {
 
 impl FakeMastodon {
     pub fn start(setup: Setup) -> FakeMastodon {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = loopback();
         let shared = Arc::new(Shared {
             setup,
             addr: listener.local_addr().unwrap(),
@@ -123,14 +122,10 @@ impl FakeMastodon {
                 ..State::default()
             }),
         });
-        let server_shared = Arc::clone(&shared);
-        let server = Background::start("fake-mastodon", move || async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = axum::Router::new()
-                .fallback(handle)
-                .with_state(server_shared);
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        });
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let server = Background::serve("fake-mastodon", listener, app);
         FakeMastodon {
             shared,
             _server: server,

@@ -39,7 +39,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, CallLog, Watched, blocking};
+use crate::background::{Background, CallLog, Watched, blocking, loopback};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -488,22 +488,16 @@ pub struct FakeGraph {
 impl FakeGraph {
     /// Binds `127.0.0.1:0` and serves from a background thread with its own runtime.
     pub fn start(setup: FakeGraphSetup) -> FakeGraph {
-        // Bound here, synchronously, so the address is known on return.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = loopback();
         let shared = Arc::new(Shared {
             setup,
             addr: listener.local_addr().unwrap(),
             state: Watched::new(State::default()),
         });
-        let server_shared = shared.clone();
-        let server = Background::start("fake-meta", move || async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = axum::Router::new()
-                .fallback(handle_http)
-                .with_state(server_shared);
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        });
+        let app = axum::Router::new()
+            .fallback(handle_http)
+            .with_state(shared.clone());
+        let server = Background::serve("fake-meta", listener, app);
         FakeGraph {
             shared,
             _server: server,

@@ -15,7 +15,7 @@ use axum::extract::State as AxumState;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 
-use crate::background::{Background, CallLog, Watched};
+use crate::background::{Background, CallLog, Watched, loopback};
 
 /// One call that went through.
 #[derive(Debug, Clone)]
@@ -59,22 +59,17 @@ const HOP: &[&str] = &[
 impl Proxy {
     /// Proxies `http://127.0.0.1:PORT/…` to `upstream` (a base URL without a trailing slash).
     pub fn start(upstream: &str) -> Proxy {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = loopback();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
             state: Watched::new(State::default()),
         });
-        let server_shared = Arc::clone(&shared);
-        let server = Background::start("proxy", move || async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = axum::Router::new()
-                .fallback(forward)
-                .with_state(server_shared);
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        });
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(Arc::clone(&shared));
+        let server = Background::serve("proxy", listener, app);
         Proxy {
             shared,
             addr,

@@ -29,7 +29,7 @@
 //! Include with `#[path = "support/x.rs"] mod x;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, CallLog};
+use crate::background::{Background, CallLog, loopback};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -458,22 +458,16 @@ impl FakeX {
     /// Binds `127.0.0.1:0` and serves from a background thread with its own
     /// runtime. The world starts with the brand (`1000`, `@acme`) only.
     pub async fn start(auth: FakeAuth) -> FakeX {
-        // Bound here, synchronously, so the address is known on return.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
+        let listener = loopback();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             addr,
             state: Mutex::new(State::new(auth)),
         });
-        let server_shared = shared.clone();
-        let server = Background::start("fake-x", move || async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = axum::Router::new()
-                .fallback(handle_http)
-                .with_state(server_shared);
-            tokio::spawn(async move { axum::serve(listener, app).await });
-        });
+        let app = axum::Router::new()
+            .fallback(handle_http)
+            .with_state(shared.clone());
+        let server = Background::serve("fake-x", listener, app);
         FakeX {
             inner: Arc::new(Inner {
                 shared,
