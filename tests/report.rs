@@ -1,175 +1,170 @@
-//! `carebridge report` through the real binary, on a store holding a constructed history
-//! (cases written as they would stand after their work, with times relative to now, since the
-//! binary reports up to its own clock).
+//! `carebridge report` through the real binary, on a store holding a history made the way a
+//! running bot makes it: posts ingested, replies drafted and published, the sweep run, cases
+//! closed, each through the service at its own time (relative to now, since the binary
+//! reports up to its own clock).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "support/run.rs"]
 mod run;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carebridge::config::Config;
 use carebridge::engine::{
-    Author, CanDm, Case, Draft, DraftKind, DraftState, Platform, PostKind, Purpose, Sla, Status,
-    Urgency,
+    Actor, Author, CanDm, Command, Input, Outcome, Permission, Platform, PostKind, SocialPost,
 };
-use carebridge::store::{Store, Write};
+use carebridge::service::{Applied, IngestResult, Service};
+use carebridge::store::Store;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
+/// Urgency comes from routing, as in a real bot: "fire" is urgent, "refund" high, "thanks"
+/// low; the first-response targets are the defaults (15 min, 1 h, 4 h, 24 h).
 const CONFIG: &str = r#"
 [bot]
 data_dir = "data"
 timezone = "UTC"
 
+[chat.console]
+user = "maria"
+
+[[routing]]
+name = "safety"
+keywords = ["fire"]
+urgency = "urgent"
+
+[[routing]]
+name = "billing"
+keywords = ["refund"]
+urgency = "high"
+
+[[routing]]
+name = "praise"
+keywords = ["thanks"]
+urgency = "low"
+
 [[accounts]]
 id = "acme"
 network = "demo"
 simulate = "x"
+approval = "never"
 "#;
 
-fn case(
-    number: u64,
-    opened: DateTime<Utc>,
-    urgency: Urgency,
-    platform: Platform,
-    due: TimeDelta,
-) -> Case {
-    Case {
-        number,
-        status: Status::New,
-        platform,
-        account: "acme".to_owned(),
-        author: Author {
-            id: format!("u{number}"),
-            handle: format!("customer{number}"),
-            name: None,
-        },
-        conversation_id: format!("conv{number}"),
-        kind: PostKind::Mention,
-        queue: "default".to_owned(),
-        urgency,
-        tags: Default::default(),
-        assignee: None,
-        escalation: None,
-        snoozed_until: None,
-        sla: Sla::first(opened + due),
-        offline: None,
-        can_dm: CanDm::Unknown,
-        posts: Vec::new(),
-        drafts: Vec::new(),
-        liked: Default::default(),
-        reposted: Default::default(),
-        hidden: Default::default(),
-        opened_at: opened,
-        updated_at: opened,
-        closed_at: None,
-        chat: None,
-        nudged: false,
-        off_hours_answered: None,
+/// The running bot's service, driven at the times the history needs.
+struct History {
+    service: Service,
+}
+
+impl History {
+    /// A customer post on `platform` at `at`; the case it opened.
+    fn post(&self, number: u64, platform: Platform, text: &str, at: DateTime<Utc>) -> u64 {
+        let post = SocialPost {
+            platform,
+            account: "acme".to_owned(),
+            id: format!("p{number}"),
+            conversation_id: format!("conv{number}"),
+            author: Author {
+                id: format!("u{number}"),
+                handle: format!("customer{number}"),
+                name: None,
+            },
+            kind: PostKind::Mention,
+            text: text.to_owned(),
+            permalink: None,
+            created_at: at,
+            can_dm: CanDm::Unknown,
+            reply_by: None,
+            queue: None,
+            parent: None,
+        };
+        match self.service.ingest(&post, None, at).unwrap() {
+            IngestResult::Opened(n) => n,
+            other => panic!("post {number} did not open a case: {other:?}"),
+        }
     }
-}
 
-/// `author` claimed the case and their reply went out `after` it opened.
-fn answered(mut case: Case, author: &str, after: TimeDelta) -> Case {
-    let at = case.opened_at + after;
-    case.drafts.push(Draft {
-        id: format!("{}.1", case.number),
-        kind: DraftKind::Public,
-        purpose: Purpose::Reply,
-        text: "On it.".to_owned(),
-        in_reply_to: "post".to_owned(),
-        author: author.to_owned(),
-        created_at: at,
-        state: DraftState::Published,
-        needs_approval: false,
-        decided_by: None,
-        decided_at: None,
-        published_id: Some(format!("net-{}", case.number)),
-        published_at: Some(at),
-        error: None,
-        chat_message: None,
-        deleted_at: None,
-        deleted_by: None,
-    });
-    case.assignee = Some(author.to_owned());
-    case.status = Status::Waiting;
-    case.sla.first_response_at = Some(at);
-    case.updated_at = at;
-    case
-}
+    fn command(&self, case: u64, agent: &str, command: Command, at: DateTime<Utc>) {
+        let actor = Actor {
+            id: agent.to_owned(),
+            agent: true,
+            approver: false,
+        };
+        let input = Input::Command {
+            actor,
+            command,
+            required: Permission::Agent,
+            in_thread: true,
+        };
+        self.applied(case, input, at);
+    }
 
-fn closed(mut case: Case, at: DateTime<Utc>) -> Case {
-    case.status = Status::Closed;
-    case.closed_at = Some(at);
-    case
+    /// Applies `input`, which must change the case.
+    fn applied(&self, case: u64, input: Input, at: DateTime<Utc>) {
+        match self.service.apply(case, input, None, at).unwrap() {
+            Some(Applied::Changed(_)) => {}
+            other => panic!("#{case} at {at}: {other:?}"),
+        }
+    }
+
+    /// `agent` claims the case and answers it; the network takes the reply at `at`.
+    fn answer(&self, case: u64, agent: &str, at: DateTime<Utc>) {
+        self.command(case, agent, Command::Claim, at);
+        let text = format!("On it, #{case}."); // X refuses a text the account already sent
+        self.command(case, agent, Command::Reply { text }, at);
+        let published = Outcome::Published {
+            draft: format!("{case}.1"),
+            id: format!("net-{case}"),
+        };
+        self.applied(case, Input::Outcome(published), at);
+    }
+
+    fn close(&self, case: u64, agent: &str, at: DateTime<Utc>) {
+        self.command(case, agent, Command::Close { note: None }, at);
+    }
+
+    /// The scheduler's sweep at `at`.
+    fn sweep(&self, at: DateTime<Utc>) {
+        self.service.sweep(at, &BTreeSet::new()).unwrap();
+    }
 }
 
 /// The history, `now` being when the test starts (the report runs a moment later):
 /// - #1 x, opened 10 days ago, answered and closed 9 days ago: outside a 7-day report.
 /// - #2 x urgent, 3 days ago, maria answered in 10 min (target 15 min): met.
-/// - #3 facebook high, 2 days ago, bo answered in 2 h (target 1 h), closed a day ago.
+/// - #3 facebook high, 2 days ago, late at 1 h (the sweep saw it), bo answered in 2 h,
+///   closed a day ago.
 /// - #4 x normal, 1 day ago, unanswered past its 4 h target (the sweep marked it).
 /// - #5 instagram low, 1 hour ago, unanswered, due in 23 hours.
-fn history(now: DateTime<Utc>) -> Vec<Case> {
-    let days = TimeDelta::days;
-    let c1 = closed(
-        answered(
-            case(
-                1,
-                now - days(10),
-                Urgency::Normal,
-                Platform::X,
-                TimeDelta::hours(4),
-            ),
-            "maria",
-            TimeDelta::minutes(5),
-        ),
-        now - days(9),
-    );
-    let c2 = answered(
-        case(
-            2,
-            now - days(3),
-            Urgency::Urgent,
-            Platform::X,
-            TimeDelta::minutes(15),
-        ),
-        "maria",
-        TimeDelta::minutes(10),
-    );
-    let c3 = closed(
-        answered(
-            case(
-                3,
-                now - days(2),
-                Urgency::High,
-                Platform::Facebook,
-                TimeDelta::hours(1),
-            ),
-            "bo",
-            TimeDelta::hours(2),
-        ),
-        now - days(1),
-    );
-    let mut c4 = case(
-        4,
-        now - days(1),
-        Urgency::Normal,
+fn history(service: Service, now: DateTime<Utc>) {
+    let h = History { service };
+    let (days, hours, minutes) = (TimeDelta::days, TimeDelta::hours, TimeDelta::minutes);
+    let c1 = h.post(1, Platform::X, "Where is my order?", now - days(10));
+    h.answer(c1, "maria", now - days(10) + minutes(5));
+    h.close(c1, "maria", now - days(9));
+    let c2 = h.post(
+        2,
         Platform::X,
-        TimeDelta::hours(4),
+        "There is a fire in my charger",
+        now - days(3),
     );
-    c4.sla.breached = true;
-    let c5 = case(
+    h.answer(c2, "maria", now - days(3) + minutes(10));
+    let c3 = h.post(3, Platform::Facebook, "I want a refund", now - days(2));
+    h.sweep(now - days(2) + minutes(61));
+    h.answer(c3, "bo", now - days(2) + hours(2));
+    h.close(c3, "bo", now - days(1));
+    h.post(4, Platform::X, "Still waiting for my parcel", now - days(1));
+    h.sweep(now - days(1) + hours(4) + minutes(1));
+    h.post(
         5,
-        now - TimeDelta::hours(1),
-        Urgency::Low,
         Platform::Instagram,
-        TimeDelta::hours(24),
+        "thanks for the quick delivery",
+        now - hours(1),
     );
-    vec![c1, c2, c3, c4, c5]
+    h.service.store().flush().unwrap();
 }
 
 struct Fixture {
@@ -183,16 +178,7 @@ impl Fixture {
         std::fs::write(&config_path, CONFIG).unwrap();
         let config = Config::load(&config_path).unwrap_or_else(|e| panic!("{e}"));
         let store = Store::open(&config.bot.data_dir, config.bot.flush_interval).unwrap();
-        for case in history(Utc::now()) {
-            store
-                .commit(&Write {
-                    case: Some(&case),
-                    ..Write::default()
-                })
-                .unwrap();
-        }
-        store.flush().unwrap();
-        drop(store);
+        history(Service::new(store, Arc::new(config)), Utc::now());
         let fixture = Fixture { dir };
         fixture.wait_until_released();
         fixture
