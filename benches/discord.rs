@@ -29,22 +29,13 @@ use run::{Bot, DEMO_X_ACCOUNT, feed_line, wait_until};
 const RATE: u64 = 50;
 const BURST: usize = 300;
 
-/// Runs `f` `n` times; the mean time per run.
-fn per_op(n: u32, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    start.elapsed() / n
-}
-
 fn pure() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/discord/interaction_slash_in_thread.json"
     );
     let payload = std::fs::read(path).unwrap();
-    let per_event = per_op(20_000, || {
+    let per_event = load::per_op(20_000, || {
         let interaction: serenity::all::Interaction = serde_json::from_slice(&payload).unwrap();
         assert!(events::interaction(&interaction).is_some());
     });
@@ -70,7 +61,7 @@ fn pure() {
             .repeat(8),
         link: Some("https://x.com/jane/status/1800000000000000001".into()),
     };
-    let per_card = per_op(20_000, || {
+    let per_card = load::per_op(20_000, || {
         let embed = serde_json::to_vec(&format::card_embed(&case, &card)).unwrap();
         let buttons = serde_json::to_vec(&format::card_buttons(case.number)).unwrap();
         assert!(embed.len() + buttons.len() > 0);
@@ -80,7 +71,7 @@ fn pure() {
         per_card.as_secs_f64() * 1e6
     );
     let note = "The customer called twice about the same parcel; details follow.\n".repeat(40);
-    let per_split = per_op(20_000, || assert_eq!(format::messages(&note).len(), 2));
+    let per_split = load::per_op(20_000, || assert_eq!(format::messages(&note).len(), 2));
     println!(
         "2,640-character note split under 2000: {:.1} µs",
         per_split.as_secs_f64() * 1e6

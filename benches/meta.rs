@@ -17,7 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-use std::time::{Duration, Instant};
 
 use carebridge::social::meta::wire;
 use serde_json::{Value, json};
@@ -25,15 +24,6 @@ use serde_json::{Value, json};
 const SECRET: &str = "bench-app-secret";
 const PAGE: &str = "448242228374517";
 const RATE: u64 = 500;
-
-/// Runs `f` `n` times; the mean time per run.
-fn per_op(n: u32, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    start.elapsed() / n
-}
 
 /// One page comment from customer `n`, as Meta delivers it (platforms.md §4.2).
 fn comment(n: u64) -> Value {
@@ -56,7 +46,7 @@ fn delivery(changes: Vec<Value>) -> Vec<u8> {
 fn pure() {
     let batch = delivery((0..50).map(comment).collect());
     let now = chrono::Utc::now();
-    let per_batch = per_op(5_000, || {
+    let per_batch = load::per_op(5_000, || {
         let parsed: wire::Delivery = serde_json::from_slice(&batch).unwrap();
         let events = wire::entry_events("page", "acme-fb", PAGE, &parsed.entry[0], now);
         assert_eq!(events.len(), 50);
@@ -68,7 +58,7 @@ fn pure() {
         50.0 / per_batch.as_secs_f64()
     );
     let header = wire::sign(SECRET, &batch);
-    let verify = per_op(20_000, || assert!(wire::verify(SECRET, &batch, &header)));
+    let verify = load::per_op(20_000, || assert!(wire::verify(SECRET, &batch, &header)));
     println!(
         "X-Hub-Signature-256 check ({} KiB body): {:.2} µs",
         batch.len() / 1024,
@@ -96,9 +86,8 @@ fn main() {
     let hook = load::Webhook {
         account,
         route: "/webhooks/meta",
-        header: "x-hub-signature-256",
         body: nth,
-        sign: |body| wire::sign(SECRET, body),
+        sign: |body| vec![("x-hub-signature-256", wire::sign(SECRET, body))],
     };
     load::webhook_load(&fake.api_url(), slack::BOT_TOKEN, hook, RATE, secs);
 }

@@ -17,7 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-use std::time::{Duration, Instant};
 
 use carebridge::engine::PostKind;
 use carebridge::social::x::{oauth1, signing, wire};
@@ -25,15 +24,6 @@ use serde_json::json;
 
 const SECRET: &str = "bench-consumer-secret";
 const RATE: u64 = 500;
-
-/// Runs `f` `n` times; the mean time per run.
-fn per_op(n: u32, mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    start.elapsed() / n
-}
 
 fn mentions_page() -> Vec<u8> {
     let tweets: Vec<_> = (0..100u64)
@@ -62,7 +52,7 @@ fn mentions_page() -> Vec<u8> {
 fn pure() {
     let page = mentions_page();
     let now = chrono::Utc::now();
-    let per_page = per_op(2_000, || {
+    let per_page = load::per_op(2_000, || {
         let parsed: wire::TweetsPage = serde_json::from_slice(&page).unwrap();
         let posts = wire::tweet_posts(&parsed, "acme-x", "1000", PostKind::Mention, now);
         assert_eq!(posts.len(), 100);
@@ -75,7 +65,7 @@ fn pure() {
     );
     let body = vec![b'x'; 4096];
     let header = signing::sign(SECRET, &body);
-    let verify = per_op(100_000, || assert!(signing::verify(SECRET, &body, &header)));
+    let verify = load::per_op(100_000, || assert!(signing::verify(SECRET, &body, &header)));
     println!(
         "webhook signature check (4 KiB body): {:.2} µs",
         verify.as_secs_f64() * 1e6
@@ -90,7 +80,7 @@ fn pure() {
         token: "tk",
         token_secret: "ts",
     };
-    let sign = per_op(100_000, || {
+    let sign = load::per_op(100_000, || {
         let header = oauth1::authorization("GET", &url, &[], &credentials, "nonce", 1_700_000_000);
         assert!(header.starts_with("OAuth "));
     });
@@ -140,9 +130,8 @@ fn main() {
     let hook = load::Webhook {
         account,
         route: "/webhooks/x/acme-x",
-        header: "x-twitter-webhooks-signature",
         body: nth,
-        sign: |body| signing::sign(SECRET, body),
+        sign: |body| vec![("x-twitter-webhooks-signature", signing::sign(SECRET, body))],
     };
     load::webhook_load(&fake.api_url(), slack::BOT_TOKEN, hook, RATE, secs);
 }
