@@ -17,7 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-
 use carebridge::social::meta::wire;
 use serde_json::{Value, json};
 

@@ -17,7 +17,6 @@ mod run;
 #[path = "../tests/support/slack.rs"]
 mod slack;
 
-
 use carebridge::engine::PostKind;
 use carebridge::social::x::{oauth1, signing, wire};
 use serde_json::json;
