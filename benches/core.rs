@@ -62,6 +62,7 @@ fn post(i: usize, author: usize) -> SocialPost {
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     }
 }
 

@@ -411,6 +411,7 @@ impl Worker {
             account: case.account.clone(),
             case: case.number,
             action: action.clone(),
+            target: action.post().and_then(|p| case.post(p)).cloned(),
         };
         // A refusal goes back to `run`, which records it as ActFailed (and raises its alert).
         publisher.act(&request).await.map(|()| {

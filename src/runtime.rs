@@ -31,7 +31,7 @@ use crate::server;
 use crate::service::Service;
 use crate::social::Networks;
 use crate::social::demo::{self, DemoPublisher};
-use crate::social::{mastodon, meta, webhook, x};
+use crate::social::{bluesky, mastodon, meta, webhook, x};
 use crate::store::Store;
 
 /// The chat the bot runs on.
@@ -100,6 +100,7 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
     let mut x_hooks = HashMap::new();
     let mut meta_hooks = Vec::new();
     let mut mastodon_sources = Vec::new();
+    let mut bluesky_sources = Vec::new();
     let mut generic_hooks = HashMap::new();
     for account in &config.accounts {
         health.account(&account.id);
@@ -199,10 +200,31 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
                 );
                 mastodon_sources.push((account.clone(), client, stream));
             }
-            (other, _) => anyhow::bail!(
-                "accounts `{}`: network {other} has no connector in this build",
-                account.id
-            ),
+            (Platform::Bluesky, _) => {
+                let settings = account
+                    .bluesky
+                    .as_ref()
+                    .with_context(|| format!("accounts `{}`: no bluesky settings", account.id))?;
+                let client = Arc::new(
+                    bluesky::client::Client::new(
+                        account,
+                        &settings.identifier,
+                        settings.password.clone(),
+                        service.store().clone(),
+                        Arc::clone(&health),
+                    )
+                    .with_context(|| format!("accounts `{}`: Bluesky client", account.id))?,
+                );
+                networks.insert(
+                    &account.id,
+                    Arc::new(bluesky::publish::BlueskyPublisher::new(Arc::clone(&client))),
+                );
+                bluesky_sources.push((account.clone(), client));
+            }
+            // Validation gives every demo account its settings.
+            (Platform::Demo, None) => {
+                anyhow::bail!("accounts `{}`: no demo settings", account.id)
+            }
         }
     }
 
@@ -271,6 +293,14 @@ pub async fn run(mut config: Config, specs: Specs) -> anyhow::Result<()> {
             client,
             account,
             stream,
+            stopped.clone(),
+        )));
+    }
+    for (account, client) in bluesky_sources {
+        sources.push(tokio::spawn(bluesky::source::run(
+            Arc::clone(&service),
+            client,
+            account,
             stopped.clone(),
         )));
     }

@@ -603,6 +603,7 @@ period = "24h"
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         }
     }
 

@@ -456,6 +456,7 @@ mod tests {
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         }
     }
 

@@ -75,6 +75,7 @@ fn post(account: &str, id: &str, author: &str, kind: PostKind, text: &str) -> So
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     }
 }
 

@@ -175,6 +175,19 @@ fn the_examples_webhook_account_is_valid_when_uncommented() {
     assert!(said.contains("ok (6 account(s)"), "{said}");
 }
 
+/// The example's commented-out Bluesky account, switched on, is valid as written.
+#[test]
+fn the_examples_bluesky_account_is_valid_when_uncommented() {
+    let said = example_passes(
+        "# [[accounts]]\n# id = \"acme-on-bsky\"",
+        Some("\n\n# A generic signed webhook"),
+        |on, _| on,
+        ("BSKY_APP_PASSWORD", "abcd-efgh-ijkl-mnop"),
+    );
+    assert!(said.contains("ok (6 account(s)"), "{said}");
+    assert!(!said.contains("abcd-efgh"), "{said}");
+}
+
 #[test]
 fn the_minimal_config_is_valid_and_check_config_creates_nothing() {
     let file = ConfigFile::new(MINIMAL);
@@ -344,14 +357,19 @@ fn what_this_build_cannot_do_is_refused() {
         "chat.discord",
         "is required when chat.kind is \"discord\"",
     );
-    one_problem(
+}
+
+#[test]
+fn a_bluesky_account_without_its_login_names_the_key_and_never_echoes_the_password() {
+    let line = one_problem(
         &MINIMAL.replace(
             "network = \"demo\"\nsimulate = \"x\"\n",
-            "network = \"bluesky\"\n",
+            "network = \"bluesky\"\nauth = { kind = \"app_password\", password = \"sekrit-app-password\" }\n",
         ),
-        "accounts[0].network",
-        "has no connector in this build yet",
+        "accounts[0].auth.identifier",
+        "is required",
     );
+    assert!(!line.contains("sekrit"), "{line}");
 }
 
 #[test]

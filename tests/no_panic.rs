@@ -1,7 +1,7 @@
 //! Everything that reads outside input returns a value or an error for any
 //! input at all: chat lines, slash commands and their options, text to
 //! measure, demo feed lines, config files, durations and crontab lines, and
-//! what a Mastodon instance sends.
+//! what a Mastodon instance or a Bluesky PDS sends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use carebridge::chat::console::parse_line;
@@ -10,6 +10,7 @@ use carebridge::commands::{Invocation, Specs};
 use carebridge::config::{Config, parse_crontab};
 use carebridge::engine::rules::{Unit, count};
 use carebridge::engine::twitter_text::measure;
+use carebridge::social::bluesky::wire as bluesky;
 use carebridge::social::demo::parse_feed;
 use carebridge::social::mastodon::wire as mastodon;
 use proptest::prelude::*;
@@ -53,6 +54,9 @@ fn text() -> impl Strategy<Value = String> {
         Just("<".to_owned()),
         Just("event: notification\ndata: ".to_owned()),
         Just("; rel=\"prev\"".to_owned()),
+        Just("at://did:plc:a/app.bsky.feed.post/3k".to_owned()),
+        Just("{\"uri\":\"at://a/b/c\",\"cid\":\"x\",\"reason\":\"mention\",\"record\":".to_owned()),
+        Just("2026-12-07T10:00:00.000Z".to_owned()),
     ];
     prop::collection::vec(piece, 0..12).prop_map(|parts| parts.concat())
 }
@@ -103,6 +107,27 @@ proptest! {
         let _ = mastodon::error_message(s.as_bytes());
         if let Ok(value) = serde_json::from_str(&s) {
             let _ = mastodon::notification(value);
+        }
+    }
+
+    #[test]
+    fn bluesky_input_never_panics(s in text(), handle in text(), micros in any::<u64>(), clock in any::<u16>()) {
+        let _ = bluesky::error_body(s.as_bytes());
+        let _ = bluesky::at_uri(&s);
+        let _ = bluesky::Mark::decode(&s);
+        let tid = bluesky::tid(micros, clock);
+        prop_assert_eq!(tid.len(), 13);
+        let facets = bluesky::facets(&s, &handle, "did:plc:x");
+        for f in &facets {
+            let (start, end) = (f["index"]["byteStart"].as_u64().unwrap() as usize, f["index"]["byteEnd"].as_u64().unwrap() as usize);
+            // Every facet covers whole characters of the text.
+            prop_assert!(start < end && s.is_char_boundary(start) && s.is_char_boundary(end) && end <= s.len());
+        }
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&s) {
+            let _ = bluesky::Mark::of(&value);
+            if let Ok(n) = bluesky::notification(value) {
+                let _ = bluesky::post(&n, "a", "did:plc:me");
+            }
         }
     }
 }

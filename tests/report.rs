@@ -80,6 +80,7 @@ impl History {
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         };
         match self.service.ingest(&post, None, at).unwrap() {
             IngestResult::Opened(n) => n,

@@ -62,6 +62,7 @@ fn post(id: &str, author: &str, conversation: &str, text: &str) -> SocialPost {
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     }
 }
 

@@ -523,7 +523,7 @@ pub struct AccountConfig {
     /// `id`: required, unique, `[a-z0-9_-]+`; used in case ids, routing rules and the store.
     pub id: String,
     /// `network`: `x`, `facebook`, `instagram`, `mastodon`, `bluesky`, `webhook` or `demo`;
-    /// required (`bluesky` has no connector in this build yet).
+    /// required.
     pub network: Platform,
     /// `name`: display name of the brand account (default: none).
     pub name: Option<String>,
@@ -557,7 +557,8 @@ pub struct AccountConfig {
     /// The demo-only keys (`simulate`, `pace`, `feed`); `Some` exactly for `network = "demo"`.
     pub demo: Option<DemoSource>,
     /// `api_url`: the network's API base, for proxies and tests (default: the network's public
-    /// API, e.g. `https://api.x.com/`; normalised to end with `/`).
+    /// API, e.g. `https://api.x.com/`, for Bluesky the account's PDS `https://bsky.social/`;
+    /// normalised to end with `/`).
     pub api_url: String,
     /// `poll_interval`: time between polls of the network; the connector waits longer when the
     /// network's rate limit asks it to (default `60s`, at least `1s`).
@@ -574,6 +575,22 @@ pub struct AccountConfig {
     /// The Mastodon keys (`auth`, `visibility`, `streaming`); `Some` exactly for
     /// `network = "mastodon"`, whose `api_url` (the instance) is required.
     pub mastodon: Option<MastodonAccount>,
+    /// The Bluesky keys (`auth`); `Some` exactly for `network = "bluesky"`, whose `api_url`
+    /// is the account's PDS.
+    pub bluesky: Option<BlueskyAccount>,
+}
+
+/// The keys of an `[[accounts]]` entry with `network = "bluesky"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlueskyAccount {
+    /// `auth.identifier`: the account's handle (`acme.bsky.social`) or DID; required, in
+    /// `auth = { kind = "app_password", identifier = "acme.bsky.social", password =
+    /// "${BSKY_APP_PASSWORD}" }`.
+    pub identifier: String,
+    /// `auth.password` (or `auth.app_password`): an app password (Settings → Privacy and
+    /// security → App passwords), not the account's own; required. Used to log in only when
+    /// no session kept in the store works (logins are rate-limited per day).
+    pub password: Secret,
 }
 
 /// The keys of an `[[accounts]]` entry with `network = "webhook"`: any source that signs its

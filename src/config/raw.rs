@@ -343,6 +343,28 @@ pub(super) struct RawAuth {
     pub access_token_secret: Option<String>,
     /// Facebook/Instagram `page_token`.
     pub page_token: Option<String>,
+    /// Bluesky's `identifier` (handle or DID).
+    pub identifier: Option<String>,
+    /// Bluesky's app `password` (also spelt `app_password`).
+    #[serde(alias = "app_password")]
+    pub password: Option<String>,
+}
+
+impl RawAuth {
+    /// The token keys and whether each is written: all but `kind` and Bluesky's
+    /// `identifier` and `password` (those are checked for every network in one place).
+    pub fn token_keys(&self) -> [(&'static str, bool); 8] {
+        [
+            ("access_token", self.access_token.is_some()),
+            ("refresh_token", self.refresh_token.is_some()),
+            ("client_id", self.client_id.is_some()),
+            ("client_secret", self.client_secret.is_some()),
+            ("consumer_key", self.consumer_key.is_some()),
+            ("consumer_secret", self.consumer_secret.is_some()),
+            ("access_token_secret", self.access_token_secret.is_some()),
+            ("page_token", self.page_token.is_some()),
+        ]
+    }
 }
 
 /// `accounts.webhook` as written.

@@ -606,17 +606,72 @@ kind = "backup"
 }
 
 #[test]
-fn unavailable_chat_and_networks() {
+fn unavailable_chat() {
     assert_problems(
         &with("[chat]\nkind = \"discord\""),
         &[r#"chat.discord: is required when chat.kind is "discord""#],
     );
+}
+
+#[test]
+fn bluesky_accounts_name_their_login_and_never_echo_the_password() {
+    let env = |name: &str| (name == "BSKY_APP_PASSWORD").then(|| "abcd-efgh-ijkl-mnop".to_owned());
+    let config = Config::from_toml_str(
+        "[[accounts]]\nid = \"b\"\nnetwork = \"bluesky\"\nauth = { kind = \"app_password\", identifier = \"acme.bsky.social\", password = \"${BSKY_APP_PASSWORD}\" }\n",
+        Path::new(BASE),
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let account = &config.accounts[0];
+    assert_eq!(account.api_url, "https://bsky.social/");
+    let bluesky = account.bluesky.as_ref().unwrap();
+    assert_eq!(bluesky.identifier, "acme.bsky.social");
+    assert_eq!(bluesky.password.expose(), "abcd-efgh-ijkl-mnop");
+    assert_eq!(account.max_length, None);
+
+    // `app_password` is another spelling of `password`; a PDS of its own is named.
+    let other = ok(
+        "[[accounts]]\nid = \"b\"\nnetwork = \"bluesky\"\napi_url = \"https://pds.acme.example\"\nauth = { kind = \"app_password\", identifier = \"did:plc:acme\", app_password = \"p\" }\n",
+    );
+    assert_eq!(other.accounts[0].api_url, "https://pds.acme.example/");
+    assert_eq!(
+        other.accounts[0]
+            .bluesky
+            .as_ref()
+            .unwrap()
+            .password
+            .expose(),
+        "p"
+    );
+
     assert_problems(
-        "[[accounts]]\nid = \"a\"\nnetwork = \"bluesky\"",
+        "[[accounts]]\nid = \"b\"\nnetwork = \"bluesky\"",
         &[
-            "accounts[0].network: `bluesky` has no connector in this build yet (available: x, facebook, instagram, mastodon, webhook, demo)",
+            "accounts[0].auth: is required: { kind = \"app_password\", identifier = \"acme.bsky.social\", password = \"${BSKY_APP_PASSWORD}\" }",
         ],
     );
+    assert_problems(
+        "[[accounts]]\nid = \"b\"\nnetwork = \"bluesky\"\nauth = { kind = \"access_token\", access_token = \"sekrit\" }\nvisibility = \"public\"",
+        &[
+            "accounts[0].auth.kind: \"access_token\" is not one of app_password",
+            "accounts[0].auth.identifier: is required: the account's handle (e.g. \"acme.bsky.social\") or DID",
+            "accounts[0].auth.password: is required (write \"${VARIABLE}\" to read it from the environment)",
+            "accounts[0].auth.access_token: does not apply to bluesky accounts",
+            "accounts[0].visibility: only applies to mastodon accounts",
+        ],
+    );
+    // Bluesky's keys elsewhere, and nothing of a secret in any message.
+    let got = problems(
+        "[[accounts]]\nid = \"m\"\nnetwork = \"mastodon\"\napi_url = \"https://acme.social\"\nauth = { kind = \"access_token\", access_token = \"t\", identifier = \"acme\", password = \"sekrit\" }",
+    );
+    assert_eq!(
+        got,
+        [
+            "accounts[0].auth.identifier: only applies to bluesky accounts",
+            "accounts[0].auth.password: only applies to bluesky accounts",
+        ]
+    );
+    assert!(got.iter().all(|p| !p.contains("sekrit")));
 }
 
 #[test]
@@ -1291,7 +1346,7 @@ fn x_account_problems_name_the_key() {
     check(
         "[[accounts]]\nid = \"d\"\nnetwork = \"demo\"\nsimulate = \"x\"\nauth = { kind = \"oauth2\" }\nlistening = []\napi_url = \"http://x\"",
         &[
-            "accounts[0].auth: only applies to X, facebook, instagram and mastodon accounts",
+            "accounts[0].auth: only applies to X, facebook, instagram, mastodon and bluesky accounts",
             "accounts[0].listening: only applies to X accounts (network = \"x\") in this build",
             "accounts[0].api_url: does not apply to demo accounts (they use `pace`)",
         ],

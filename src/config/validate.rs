@@ -21,11 +21,11 @@ use super::raw::{
     RawWebhook, Section,
 };
 use super::{
-    AccountConfig, ApprovalConfig, BotConfig, BusinessHours, ChatConfig, ChatKind, CloseLoop,
-    Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DEFAULT_DIGEST_PERIOD, DemoSource,
-    DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MastodonAccount, MetaAccount,
-    MetaWebhook, OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours, OfflineTemplates,
-    PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
+    AccountConfig, ApprovalConfig, BlueskyAccount, BotConfig, BusinessHours, ChatConfig, ChatKind,
+    CloseLoop, Config, ConsoleConfig, DEFAULT_COMMAND_PERMISSION, DEFAULT_DIGEST_PERIOD,
+    DemoSource, DigestJob, DiscordConfig, JobConfig, JobKind, ListeningQuery, MastodonAccount,
+    MetaAccount, MetaWebhook, OFF_HOURS_PLACEHOLDERS, OFFLINE_PLACEHOLDERS, OffHours,
+    OfflineTemplates, PerUrgency, Problem, RoutingRule, Secret, SlaConfig, SlackConfig, SlackMode,
     TEMPLATE_PLACEHOLDERS, Visibility, WebhookAccount, XAccount, XAuth, XWebhook, parse_crontab,
     parse_duration, path,
 };
@@ -100,15 +100,6 @@ const JOB_KINDS: &[(&str, JobKind)] = &[("sweep", JobKind::Sweep), ("digest", Jo
 
 /// Chat adapters compiled into this build; widen as adapters land.
 const AVAILABLE_CHATS: &[ChatKind] = &[ChatKind::Console, ChatKind::Slack, ChatKind::Discord];
-/// Networks with a connector in this build; widen as connectors land.
-const AVAILABLE_NETWORKS: &[Platform] = &[
-    Platform::X,
-    Platform::Facebook,
-    Platform::Instagram,
-    Platform::Mastodon,
-    Platform::Webhook,
-    Platform::Demo,
-];
 /// `accounts.auth.kind` for X accounts.
 const X_AUTH_KINDS: &[(&str, XAuthKind)] =
     &[("oauth2", XAuthKind::OAuth2), ("oauth1", XAuthKind::OAuth1)];
@@ -135,7 +126,9 @@ fn default_api_url(network: Platform) -> &'static str {
     match network {
         Platform::X => "https://api.x.com/",
         Platform::Facebook | Platform::Instagram => "https://graph.facebook.com/",
-        Platform::Mastodon | Platform::Bluesky | Platform::Webhook | Platform::Demo => "",
+        // The PDS most accounts live on; an account elsewhere names its own.
+        Platform::Bluesky => "https://bsky.social/",
+        Platform::Mastodon | Platform::Webhook | Platform::Demo => "",
     }
 }
 
@@ -924,13 +917,27 @@ impl Validator<'_> {
             );
         }
         let is_mastodon = network == Some(Platform::Mastodon);
+        let is_bluesky = network == Some(Platform::Bluesky);
+        if network.is_some()
+            && !is_bluesky
+            && let Some(auth) = &raw.auth
+        {
+            self.misplaced(
+                &path::key(at, "auth"),
+                &[
+                    ("identifier", auth.identifier.is_some()),
+                    ("password", auth.password.is_some()),
+                ],
+                "only applies to bluesky accounts",
+            );
+        }
         if network.is_some() && network != Some(Platform::X) && !is_meta {
             let [auth, webhook] = credentials_written;
-            if !is_mastodon {
+            if !is_mastodon && !is_bluesky {
                 self.misplaced(
                     at,
                     &[auth],
-                    "only applies to X, facebook, instagram and mastodon accounts",
+                    "only applies to X, facebook, instagram, mastodon and bluesky accounts",
                 );
             }
             self.misplaced(
@@ -959,6 +966,10 @@ impl Validator<'_> {
         };
         let mastodon = match is_mastodon {
             true => Some(self.mastodon_account(at, &mut raw)),
+            false => None,
+        };
+        let bluesky = match is_bluesky {
+            true => Some(self.bluesky_account(at, &mut raw)),
             false => None,
         };
         let webhook = match network {
@@ -1097,6 +1108,47 @@ impl Validator<'_> {
             meta,
             webhook,
             mastodon,
+            bluesky,
+        }
+    }
+
+    /// The keys of a Bluesky account (taken out of `raw`).
+    fn bluesky_account(&mut self, at: &str, raw: &mut RawAccount) -> BlueskyAccount {
+        let auth_at = path::key(at, "auth");
+        let Some(mut auth) = raw.auth.take() else {
+            self.problem(
+                &auth_at,
+                "is required: { kind = \"app_password\", identifier = \"acme.bsky.social\", \
+                 password = \"${BSKY_APP_PASSWORD}\" }",
+            );
+            return BlueskyAccount {
+                identifier: String::new(),
+                password: Secret::new(""),
+            };
+        };
+        let kind = self.required_choice(
+            &path::key(&auth_at, "kind"),
+            auth.kind.take(),
+            &[("app_password", ())],
+            " for bluesky accounts",
+        );
+        self.misplaced(
+            &auth_at,
+            &auth.token_keys(),
+            "does not apply to bluesky accounts",
+        );
+        let identifier = auth.identifier.unwrap_or_default().trim().to_owned();
+        if identifier.is_empty() {
+            self.problem(
+                &path::key(&auth_at, "identifier"),
+                "is required: the account's handle (e.g. \"acme.bsky.social\") or DID",
+            );
+        }
+        let password =
+            kind.and(self.token(&path::key(&auth_at, "password"), auth.password, "", true));
+        BlueskyAccount {
+            identifier,
+            password: password.unwrap_or_else(|| Secret::new("")),
         }
     }
 
@@ -1104,26 +1156,17 @@ impl Validator<'_> {
     fn mastodon_account(&mut self, at: &str, raw: &mut RawAccount) -> MastodonAccount {
         let auth_at = path::key(at, "auth");
         let access_token = match raw.auth.take() {
-            Some(auth) => {
+            Some(mut auth) => {
                 let kind = self.required_choice(
                     &path::key(&auth_at, "kind"),
-                    auth.kind,
+                    auth.kind.take(),
                     &[("access_token", ())],
                     " for mastodon accounts",
                 );
-                self.misplaced(
-                    &auth_at,
-                    &[
-                        ("refresh_token", auth.refresh_token.is_some()),
-                        ("client_id", auth.client_id.is_some()),
-                        ("client_secret", auth.client_secret.is_some()),
-                        ("consumer_key", auth.consumer_key.is_some()),
-                        ("consumer_secret", auth.consumer_secret.is_some()),
-                        ("access_token_secret", auth.access_token_secret.is_some()),
-                        ("page_token", auth.page_token.is_some()),
-                    ],
-                    "does not apply to mastodon accounts",
-                );
+                let others = auth
+                    .token_keys()
+                    .map(|(key, written)| (key, written && key != "access_token"));
+                self.misplaced(&auth_at, &others, "does not apply to mastodon accounts");
                 kind.and(self.token(
                     &path::key(&auth_at, "access_token"),
                     auth.access_token,
@@ -1560,18 +1603,7 @@ impl Validator<'_> {
     /// A required network that this build has a connector for.
     fn network(&mut self, at: &str, raw: Option<String>) -> Option<Platform> {
         let network_at = path::key(at, "network");
-        let network = self.required_choice(&network_at, raw, PLATFORMS, "")?;
-        if !AVAILABLE_NETWORKS.contains(&network) {
-            self.problem(
-                &network_at,
-                format!(
-                    "`{}` has no connector in this build yet (available: {})",
-                    name_of(PLATFORMS, network),
-                    names_of(PLATFORMS, AVAILABLE_NETWORKS)
-                ),
-            );
-        }
-        Some(network)
+        self.required_choice(&network_at, raw, PLATFORMS, "")
     }
 
     fn demo(

@@ -23,6 +23,7 @@ fn case_post(post: &SocialPost, ctx: &Ctx<'_>) -> CasePost {
         received_at: ctx.now,
         reply_by: post.reply_by,
         parent: post.parent.clone(),
+        reference: post.reference.clone(),
         removed: false,
     }
 }

@@ -208,6 +208,27 @@ pub struct SocialPost {
     /// Instagram): where the network files replies to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// What a reply to it must name besides its id, on a network that points at posts by
+    /// content (Bluesky): its content id and its thread's root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+}
+
+/// A post as Bluesky points at one (`com.atproto.repo.strongRef`): its `at://` URI and the
+/// content id (`cid`) of the version meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StrongRef {
+    pub uri: String,
+    pub cid: String,
+}
+
+/// What a reply to a post must name besides the post's id on a network that points at posts
+/// by content (Bluesky): the post's content id, and the root of the thread it is in (itself
+/// when it starts the thread).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub cid: String,
+    pub root: StrongRef,
 }
 
 impl SocialPost {
@@ -397,6 +418,9 @@ pub struct CasePost {
     /// The comment it answers, for a reply inside a comment thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Its content id and thread root, where the network wants them (Bluesky).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
     /// Removed from the network since (by its author or a moderator).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removed: bool,

@@ -66,18 +66,47 @@ pub fn limit(platform: Platform, kind: DraftKind, account: Option<&AccountConfig
     }
 }
 
-/// The text as it goes out: on Mastodon a reply must mention the customer's `@acct` or they
-/// are not told of it (and a direct one reaches nobody), so it is put first unless the
-/// agent wrote it. The length rules count this text.
+/// The text as it goes out: on Mastodon and Bluesky a reply must mention the customer's
+/// `@handle` or they are not told of it (and a direct one reaches nobody), so it is put first
+/// unless the agent wrote it. The length rules count this text; the Bluesky publisher marks
+/// the mention where [`mentions`] finds it in this text.
 pub fn addressed(platform: Platform, handle: &str, text: &str) -> String {
-    let mention = format!("@{}", handle.trim_start_matches('@'));
-    let written = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ':' | ';' | '!' | '?'))
-        .any(|word| word.eq_ignore_ascii_case(&mention));
+    let handle = handle.trim_start_matches('@');
     match platform {
-        Platform::Mastodon if !written && mention.len() > 1 => format!("{mention} {text}"),
+        Platform::Mastodon | Platform::Bluesky
+            if !handle.is_empty() && mentions(handle, text).is_empty() =>
+        {
+            format!("@{handle} {text}")
+        }
         _ => text.to_owned(),
     }
+}
+
+/// Where `text` names `@handle`: the byte ranges of the words that are the mention (ASCII
+/// case aside, and punctuation around it, as in "Thanks @jane.bsky.social!").
+pub fn mentions(handle: &str, text: &str) -> Vec<std::ops::Range<usize>> {
+    let handle = handle.trim_start_matches('@');
+    words(text)
+        .filter_map(|(start, word)| {
+            let name = word.strip_prefix('@')?;
+            (!handle.is_empty() && name.eq_ignore_ascii_case(handle))
+                .then(|| start..start + word.len())
+        })
+        .collect()
+}
+
+/// The whitespace-separated words of `text` with their byte offsets, each without the
+/// punctuation around it (brackets, quotes, and `,.:;!?` after it).
+pub fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split(char::is_whitespace).filter_map(move |piece| {
+        // `piece` is a slice of `text`: its offset is the distance between their starts.
+        let at = piece.as_ptr() as usize - text.as_ptr() as usize;
+        let word = piece.trim_start_matches(['(', '[', '"', '\'', '“', '‘']);
+        let at = at + (piece.len() - word.len());
+        let word =
+            word.trim_end_matches([',', '.', ':', ';', '!', '?', ')', ']', '"', '\'', '”', '’']);
+        (!word.is_empty()).then_some((at, word))
+    })
 }
 
 /// Length of `text` in `unit`.
@@ -415,6 +444,31 @@ mod tests {
         assert_eq!(addressed(m, "jane", "@janet hi"), "@jane @janet hi");
         assert_eq!(addressed(Platform::X, "jane", "Hi!"), "Hi!");
         assert_eq!(addressed(m, "", "Hi!"), "Hi!");
+        // A remote account written by the agent, with the punctuation after it.
+        assert_eq!(
+            addressed(m, "jane@other.social", "Thanks @jane@other.social."),
+            "Thanks @jane@other.social."
+        );
+    }
+
+    #[test]
+    fn bluesky_replies_are_addressed_and_the_mention_found_in_bytes() {
+        let b = Platform::Bluesky;
+        assert_eq!(
+            addressed(b, "jane.bsky.social", "Hi!"),
+            "@jane.bsky.social Hi!"
+        );
+        let written = "Thanks (@Jane.Bsky.Social), on it.";
+        assert_eq!(addressed(b, "jane.bsky.social", written), written);
+        assert_eq!(mentions("jane.bsky.social", written), vec![8..25]);
+        // Platforms test vector 6: the family emoji is 25 bytes, then a space.
+        let family = "👨‍👩‍👧‍👧 @handle.com 👨‍👩‍👧‍👧";
+        assert_eq!(mentions("handle.com", family), vec![26..37]);
+        assert_eq!(count(family, Unit::Graphemes), 15);
+        assert!(mentions("jane", "@janet @jane_ mail@jane").is_empty());
+        // The engine counts the mention it adds: 290 letters and `@jane.bsky.social ` are 308.
+        let long = addressed(b, "jane.bsky.social", &"a".repeat(290));
+        assert_eq!(count(&long, Unit::Graphemes), 308);
     }
 
     #[test]

@@ -339,6 +339,7 @@ pub(super) fn post(account: &str, id: &str, kind: PostKind, text: &str) -> Socia
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     }
 }
 

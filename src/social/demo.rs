@@ -81,6 +81,7 @@ impl FeedPost {
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         }
     }
 }
@@ -352,6 +353,7 @@ mod tests {
             account: "a".to_owned(),
             case: 3,
             action,
+            target: None,
         };
         let like = request(NetworkAction::Like {
             post: "p1".to_owned(),

@@ -5,10 +5,12 @@
 //! and approvals are the engine's). Which connector serves an account is
 //! chosen by the account's `network` in bot.toml.
 
+pub mod bluesky;
 pub mod demo;
 pub mod inbox;
 pub mod mastodon;
 pub mod meta;
+pub mod rate;
 pub mod webhook;
 pub mod x;
 
@@ -18,12 +20,23 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::dispatch::{BoxFuture, DeliveryError};
-use crate::engine::{Author, Case, DraftKind, NetworkAction, Platform, PostKind};
+use crate::engine::{
+    Author, Case, CasePost, DraftKind, NetworkAction, Platform, PostKind, Reference,
+};
 
 /// The failure of an action `platform` doesn't offer. The engine refuses these before they
 /// are queued; this covers a queue written before the account's network changed.
 pub fn unsupported(action: &NetworkAction, platform: Platform) -> DeliveryError {
     DeliveryError::permanent(crate::text::unsupported_action(action.kind(), platform))
+}
+
+/// Why a polled notification did not become a post (logged; never fatal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Not a mention, or one the brand wrote itself.
+    NotForUs,
+    /// A shape we do not read.
+    Unreadable(String),
 }
 
 /// What a publisher needs to send one draft.
@@ -38,6 +51,8 @@ pub struct PublishRequest {
     pub in_reply_to: String,
     /// The comment that post answers, when it is itself a reply in a comment thread.
     pub parent: Option<String>,
+    /// That post's content id and thread root, where the network wants them (Bluesky).
+    pub reference: Option<Reference>,
     pub conversation_id: String,
     pub author: Author,
     /// When the draft was approved: an earlier publication of it cannot be older, which tells
@@ -66,6 +81,7 @@ impl PublishRequest {
             text: d.text.clone(),
             in_reply_to: d.in_reply_to.clone(),
             parent: target.and_then(|p| p.parent.clone()),
+            reference: target.and_then(|p| p.reference.clone()),
             conversation_id,
             author: case.author.clone(),
             approved_at: d.decided_at,
@@ -81,6 +97,9 @@ pub struct ActRequest {
     pub account: String,
     pub case: u64,
     pub action: NetworkAction,
+    /// The customer post it is about, as the case keeps it (`None` for a delete, or a post
+    /// the case no longer has).
+    pub target: Option<CasePost>,
 }
 
 /// Sends replies to a network as the brand account.

@@ -5,6 +5,7 @@
 //! no other module writes user-visible prose. Pure: no I/O. User mentions are
 //! formatted by a callback so each chat can use its own syntax.
 
+pub mod bluesky;
 pub mod console;
 pub mod discord;
 pub mod forms;

@@ -221,37 +221,45 @@ fn lengths() -> Vec<Row> {
             reply(ana(), &a(994)),
         )
         .refused(too_long(Platform::Mastodon, 1001, 1000, MASTODON)),
-        // Bluesky: 300 graphemes.
+        // Bluesky: 300 graphemes; the customer's @mention (put first when the agent left it
+        // out) counts.
         drafted(
-            "bluesky: 300 characters fit",
+            "bluesky: 293 characters and the @carol put first fit (300)",
             F::on("bsky", Mention),
-            reply(ana(), &a(300)),
+            reply(ana(), &a(293)),
             Approved,
             Public,
         ),
         Row::new(
-            "bluesky: 301 characters are refused",
+            "bluesky: 294 characters and the @carol put first are refused (301)",
             F::on("bsky", Mention),
-            reply(ana(), &a(301)),
+            reply(ana(), &a(294)),
         )
         .refused(too_long(Platform::Bluesky, 301, 300, Unit::Graphemes)),
         drafted(
+            "bluesky: a reply that names @carol itself is not addressed twice (300)",
+            F::on("bsky", Mention),
+            reply(ana(), &format!("{} @carol", a(293))),
+            Approved,
+            Public,
+        ),
+        drafted(
             "bluesky: an emoji family counts 1 (300 fit)",
             F::on("bsky", Mention),
-            reply(ana(), &FAMILY.repeat(300)),
+            reply(ana(), &FAMILY.repeat(293)),
             Approved,
             Public,
         ),
         Row::new(
             "bluesky: an emoji family counts 1 (301 refused)",
             F::on("bsky", Mention),
-            reply(ana(), &FAMILY.repeat(301)),
+            reply(ana(), &FAMILY.repeat(294)),
         )
         .refused(too_long(Platform::Bluesky, 301, 300, Unit::Graphemes)),
         drafted(
             "bluesky: a combining accent belongs to its letter",
             F::on("bsky", Mention),
-            reply(ana(), &"e\u{301}".repeat(300)),
+            reply(ana(), &"e\u{301}".repeat(293)),
             Approved,
             Public,
         ),

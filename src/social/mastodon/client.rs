@@ -19,9 +19,12 @@ use super::wire::{self, Limits, Status, Visibility};
 use crate::config::{AccountConfig, Secret};
 use crate::health::Health;
 use crate::metrics;
+pub use crate::social::rate::Rate;
 
 /// A call that takes longer is abandoned (and tried again later).
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The rate-limit headers' prefix.
+const RATE: &str = "x-ratelimit-";
 /// The most notifications one page may hold (platforms.md §5).
 pub const PAGE: usize = 80;
 
@@ -40,23 +43,6 @@ pub enum Failure {
     Unreachable(String),
     /// A 2xx answer we cannot read.
     BadResponse(String),
-}
-
-/// What the rate-limit headers said.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rate {
-    pub remaining: Option<u64>,
-    pub reset: Option<DateTime<Utc>>,
-}
-
-impl Rate {
-    fn of(headers: &HeaderMap) -> Rate {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        Rate {
-            remaining: header("x-ratelimit-remaining").and_then(|v| v.trim().parse().ok()),
-            reset: header("x-ratelimit-reset").and_then(wire::reset_time),
-        }
-    }
 }
 
 /// A page of mention notifications, newest first as the API gives them.
@@ -129,7 +115,9 @@ impl Client {
                 }
                 404 => Failure::NotFound,
                 429 => Failure::RateLimited {
-                    reset: Rate::of(&headers).reset.or_else(|| retry_after(&headers)),
+                    reset: Rate::read(&headers, RATE)
+                        .reset
+                        .or_else(|| retry_after(&headers)),
                 },
                 code if status.is_server_error() => Failure::Unreachable(format!("HTTP {code}")),
                 code => Failure::Refused {
@@ -205,7 +193,7 @@ impl Client {
         Ok(Page {
             notifications,
             newer,
-            rate: Rate::of(&headers),
+            rate: Rate::read(&headers, RATE),
         })
     }
 

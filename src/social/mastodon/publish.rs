@@ -11,14 +11,14 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 
 use super::client::{Client, Failure};
 use super::wire::{self, Status, Visibility};
 use crate::config;
 use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::{DraftKind, NetworkAction, Platform, PostKind, rules};
-use crate::social::{ActRequest, PublishRequest, Publisher};
+use crate::social::{ActRequest, PublishRequest, Publisher, rate};
 use crate::text;
 
 /// Clocks differ: an earlier publication may carry a time slightly before the approval.
@@ -80,16 +80,9 @@ impl MastodonPublisher {
     fn failed(&self, failure: Failure) -> DeliveryError {
         let account = self.client.account();
         match failure {
-            Failure::RateLimited { reset } => DeliveryError {
-                retryable: true,
-                reason: text::mastodon::rate_limited(account),
-                retry_after: Some(
-                    reset
-                        .and_then(|at| (at - Utc::now()).to_std().ok())
-                        .unwrap_or(std::time::Duration::from_secs(60)),
-                ),
-                alert: None,
-            },
+            Failure::RateLimited { reset } => {
+                rate::rate_limited(text::mastodon::rate_limited(account), reset)
+            }
             Failure::TokenInvalid(_) => {
                 tracing::error!(account, "Mastodon refused the account's token.");
                 DeliveryError::permanent(text::mastodon::token_refused(account))

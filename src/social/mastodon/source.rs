@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tokio::sync::{Notify, watch};
 
 use super::client::{Client, Failure, PAGE, Rate};
@@ -21,6 +21,7 @@ use super::wire::{self, Limits, Status};
 use crate::config::AccountConfig;
 use crate::engine::{Platform, SocialPost, post_key};
 use crate::service::Service;
+use crate::social::rate;
 use crate::store::{Store, StoreError, Write};
 
 /// At most this many pages per poll; the rest follow on the next one.
@@ -113,11 +114,9 @@ pub async fn run(
                 me,
             };
             match poller.poll().await {
-                Ok(rate) => pause = pause.max(wait_for(rate, Utc::now())),
+                Ok(rate) => pause = pause.max(rate.wait(Utc::now())),
                 Err(PollError::Mastodon(Failure::RateLimited { reset })) => {
-                    let until = reset.map_or(FAILURE_PAUSE, |at| {
-                        (at - Utc::now()).to_std().unwrap_or_default()
-                    });
+                    let until = rate::limited_for(reset, Utc::now());
                     tracing::warn!(account = %account.id, wait = ?until, "Mastodon is rate-limiting the poll.");
                     pause = pause.max(until);
                 }
@@ -138,14 +137,6 @@ pub async fn run(
     }
     if let Some(stream) = stream {
         let _ = stream.await;
-    }
-}
-
-/// With no calls left in the window, the poll waits for its reset.
-fn wait_for(rate: Rate, now: DateTime<Utc>) -> Duration {
-    match (rate.remaining, rate.reset) {
-        (Some(0), Some(reset)) => (reset - now).to_std().unwrap_or_default(),
-        _ => Duration::ZERO,
     }
 }
 

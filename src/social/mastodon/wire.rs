@@ -103,14 +103,7 @@ pub fn limits(instance: &Value) -> Option<Limits> {
     })
 }
 
-/// Why a notification did not become a post (logged; never fatal).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
-    /// Not a mention, or one the brand wrote itself.
-    NotForUs,
-    /// A shape we do not read.
-    Unreadable(String),
-}
+pub use crate::social::Skip;
 
 /// Reads one notification from the API (a JSON value, so that one malformed entry in a
 /// page is dropped alone).
@@ -161,6 +154,7 @@ pub fn post(
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     })
 }
 
@@ -186,17 +180,7 @@ pub fn error_message(body: &[u8]) -> Option<String> {
     value.get("error")?.as_str().map(str::to_owned)
 }
 
-/// `X-RateLimit-Reset`: an ISO 8601 time (Mastodon), or Unix seconds (some servers that
-/// speak its API).
-pub fn reset_time(header: &str) -> Option<DateTime<Utc>> {
-    let header = header.trim();
-    match header.parse::<i64>() {
-        Ok(secs) => DateTime::from_timestamp(secs, 0),
-        Err(_) => DateTime::parse_from_rfc3339(header)
-            .ok()
-            .map(|t| t.with_timezone(&Utc)),
-    }
-}
+pub use crate::social::rate::reset_time;
 
 /// One server-sent event of the streaming API: `event: notification` with its JSON `data`.
 /// Heartbeats (`:thump`) and other events give `None`.

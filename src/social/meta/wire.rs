@@ -130,6 +130,7 @@ fn post(
         reply_by: None,
         queue: None,
         parent: None,
+        reference: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn sample_request() -> crate::social::PublishRequest {
         text: "Sorry, Jane!".to_owned(),
         in_reply_to: "form-8812".to_owned(),
         parent: None,
+        reference: None,
         conversation_id: "order-1234".to_owned(),
         author: Author {
             id: "cust-42".to_owned(),

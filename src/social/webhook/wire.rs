@@ -231,6 +231,7 @@ pub fn post(account: &str, body: &[u8], now: DateTime<Utc>) -> Result<SocialPost
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         }),
         _ => Err(r.problems),
     }

@@ -405,6 +405,7 @@ pub fn tweet_posts(
                 reply_by: None,
                 queue: None,
                 parent: None,
+                reference: None,
             }
         })
         .collect();
@@ -457,6 +458,7 @@ pub fn dm_posts(
                 reply_by: None,
                 queue: None,
                 parent: None,
+                reference: None,
             })
         })
         .collect();
@@ -644,6 +646,7 @@ impl V1Tweet {
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
             id,
         })
     }
@@ -736,6 +739,7 @@ impl V1DmEvent {
             reply_by: None,
             queue: None,
             parent: None,
+            reference: None,
         })
     }
 }
@@ -1115,6 +1119,7 @@ mod tests {
                 reply_by: None,
                 queue: None,
                 parent: None,
+                reference: None,
             }
         );
         // A reply keeps the thread's conversation.
@@ -1219,6 +1224,7 @@ mod tests {
                 reply_by: None,
                 queue: None,
                 parent: None,
+                reference: None,
             }
         );
         // No conversation id and no user: computed, and the id stands in for the handle.
@@ -1301,6 +1307,7 @@ mod tests {
                 reply_by: None,
                 queue: None,
                 parent: None,
+                reference: None,
             }
         );
         let stranger = &a.dms[0];
