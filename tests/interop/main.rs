@@ -1,5 +1,6 @@
 //! Interoperability with real server implementations: the real binary, on the console chat,
-//! against servers that are not ours — `mastodon-mock` from PyPI — installed and started on
+//! against servers that are not ours — `mastodon-mock` from PyPI and the reference Bluesky
+//! PDS (`@atproto/dev-env` from npm) — installed and started on
 //! 127.0.0.1 by `tests/interop/run.sh`, which exports their addresses and accounts and runs
 //! these tests (`.ci/run` runs it). A plain `cargo test` lists them as ignored: they need
 //! those servers.
@@ -18,6 +19,7 @@ mod proxy;
 #[path = "../support/run.rs"]
 mod run;
 
+mod bluesky;
 mod mastodon;
 
 /// A variable `run.sh` exports.

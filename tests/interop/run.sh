@@ -2,7 +2,7 @@
 # The interoperability tests: installs the real servers (cached between runs, see
 # setup.sh), starts them on 127.0.0.1, runs the ignored tests of tests/interop/ against
 # them with their addresses in the environment, and stops them whatever happens.
-#   run.sh [mastodon|atproto]...   (default: the servers the connectors in this build use)
+#   run.sh [mastodon|atproto]...   (default: both)
 # Extra cargo flags come from CAREBRIDGE_CARGO_FLAGS (.ci/run passes --locked).
 set -euo pipefail
 
@@ -10,7 +10,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${CAREBRIDGE_INTEROP_CACHE:-$HOME/.cache/carebridge-interop}"
 DIR="${CAREBRIDGE_INTEROP_DIR:-$CACHE/run}"
 
-servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(mastodon)
+servers=("$@"); [ ${#servers[@]} -gt 0 ] || servers=(mastodon atproto)
 bash "$HERE/setup.sh" "${servers[@]}"
 trap 'bash "$HERE/servers.sh" stop "${servers[@]}"' EXIT
 bash "$HERE/servers.sh" start "${servers[@]}"

@@ -1,11 +1,12 @@
 //! A recording reverse proxy in front of a real server, for the interoperability tests: it
 //! forwards every request unchanged and answers with the server's answer (streamed, so
 //! server-sent events pass), logs each call, and can lose the answer of one call — the server
-//! has acted, the bot never hears — as a connection that breaks at the worst moment does. The
-//! servers themselves cannot do that; everything else the tests see is the server's own.
+//! has acted, the bot never hears — as a connection that breaks at the worst moment does — or
+//! answer one call with a refusal of its own (a 429 where the server has no way to make one
+//! on demand) without passing it on. Everything else the tests see is the server's own.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,16 @@ struct State {
     calls: CallLog<Call>,
     /// (method, path) whose next answer is lost.
     lose: HashSet<(String, String)>,
+    /// (method, path) whose next call the proxy answers itself, never reaching the server.
+    refuse: HashMap<(String, String), Refusal>,
+}
+
+/// An answer the proxy gives in the server's place.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
 }
 
 struct Shared {
@@ -91,6 +102,15 @@ impl Proxy {
             .insert((method.to_owned(), path.to_owned()));
     }
 
+    /// The next `method` call to `path` gets `refusal` from the proxy; the server never sees it.
+    pub fn refuse_next(&self, method: &str, path: &str, refusal: Refusal) {
+        self.shared
+            .state
+            .lock()
+            .refuse
+            .insert((method.to_owned(), path.to_owned()), refusal);
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.shared.state.lock().calls.to_vec()
     }
@@ -129,6 +149,25 @@ async fn forward(
         });
         state.calls.len() - 1
     };
+    let refusal = {
+        let mut state = shared.state.lock();
+        let refusal = state.refuse.remove(&(method.to_string(), path.clone()));
+        if let Some(refusal) = &refusal {
+            state.calls[index].status = refusal.status;
+        }
+        refusal
+    };
+    if let Some(refusal) = refusal {
+        shared.state.notify();
+        let mut response = Response::builder().status(refusal.status);
+        for (name, value) in refusal.headers {
+            response = response.header(name, value);
+        }
+        return response
+            .header("content-type", "application/json")
+            .body(Body::from(refusal.body))
+            .unwrap();
+    }
     let target = format!(
         "{}{}",
         shared.upstream,
