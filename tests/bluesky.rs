@@ -305,6 +305,7 @@ fn request(fake: &FakeBluesky, mention: &str) -> PublishRequest {
             name: None,
         },
         approved_at: Some(chrono::Utc::now()),
+        drafted_at: chrono::Utc::now() - chrono::TimeDelta::minutes(5),
         target_kind: PostKind::Mention,
         last_direct_at: None,
     }
@@ -336,10 +337,20 @@ async fn putting_the_same_reply_again_or_over_a_different_record_publishes_once(
     };
     let over = publisher.publish("acme-bsky/1.1", &edited).await.unwrap();
     assert_eq!(over, first);
-    let puts = fake.wait_for(PUT, 3, WAIT);
+    // Approved again after a withdrawal (another createdAt): the same key, so the same reply.
+    let reapproved = PublishRequest {
+        approved_at: Some(chrono::Utc::now() + chrono::TimeDelta::minutes(1)),
+        ..request.clone()
+    };
+    let again = publisher
+        .publish("acme-bsky/1.1", &reapproved)
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    let puts = fake.wait_for(PUT, 4, WAIT);
     assert_eq!(
         puts.iter().map(|c| c.status).collect::<Vec<_>>(),
-        [200, 200, 400]
+        [200, 200, 400, 400]
     );
     assert_eq!(fake.replies_to(&mention).len(), 1);
     assert_eq!(fake.create_sessions(), 1);

@@ -58,6 +58,10 @@ pub struct PublishRequest {
     /// When the draft was approved: an earlier publication of it cannot be older, which tells
     /// it apart from an identical text sent before.
     pub approved_at: Option<DateTime<Utc>>,
+    /// When the draft was written. With the draft's key it names this publication for good:
+    /// unlike the approval time, it stays the same when an approval is withdrawn and given
+    /// again, and it tells the draft apart from one of the same id in a store started afresh.
+    pub drafted_at: DateTime<Utc>,
     /// What the answered post is (a comment, a mention, a DM): on Meta a direct answer to a
     /// comment is a private reply, and to a DM a message.
     pub target_kind: PostKind,
@@ -85,6 +89,7 @@ impl PublishRequest {
             conversation_id,
             author: case.author.clone(),
             approved_at: d.decided_at,
+            drafted_at: d.created_at,
             target_kind: target.map_or(case.kind, |p| p.kind),
             last_direct_at: case.latest_post_of(true).map(|p| p.at),
         })

@@ -3,12 +3,13 @@
 //! deletions of our own replies, exactly once.
 //!
 //! Every record is put at a record key derived from what it publishes (a
-//! reply: the draft's key and approval time; a like or repost: the post and
-//! its time, [`wire::record_key`]) with `putRecord` and `swapRecord: null`:
-//! the same record again answers with the one already there, a different one
-//! at that key (`InvalidSwap`) means it went out before, and is read back.
-//! The reply's `createdAt` is its approval time, so a repeat is the same
-//! record. Must not: decide whether a draft may go out, or retry on its own.
+//! reply: the draft's key and the time it was written; a like or repost: the
+//! post and its time, [`wire::record_key`]) with `putRecord` and
+//! `swapRecord: null`: the same record again answers with the one already
+//! there, a different one at that key (`InvalidSwap`: the same draft approved
+//! again after a withdrawal, so with another `createdAt`) means it went out
+//! before, and is read back. The reply's `createdAt` is its approval time, so
+//! a plain repeat is the same record. Must not: decide whether a draft may go out, or retry on its own.
 
 use std::sync::Arc;
 
@@ -155,7 +156,7 @@ impl Publisher for BlueskyPublisher {
             };
             let text = rules::addressed(Platform::Bluesky, &request.author.handle, &request.text);
             let record = wire::reply_record(&text, at, &parent, &reference.root, &request.author);
-            let rkey = wire::record_key(key, at);
+            let rkey = wire::record_key(key, request.drafted_at);
             let made = self
                 .put_once(POST, &rkey, &record)
                 .await
@@ -170,12 +171,9 @@ impl Publisher for BlueskyPublisher {
         request: &'a PublishRequest,
     ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
         Box::pin(async move {
-            let Some(at) = request.approved_at else {
-                return Ok(None);
-            };
             match self
                 .client
-                .get_record(POST, &wire::record_key(key, at))
+                .get_record(POST, &wire::record_key(key, request.drafted_at))
                 .await
             {
                 Ok(found) => Ok(Some(found.uri)),

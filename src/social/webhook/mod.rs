@@ -35,6 +35,7 @@ fn sample_request() -> crate::social::PublishRequest {
             name: None,
         },
         approved_at: None,
+        drafted_at: chrono::DateTime::UNIX_EPOCH,
         target_kind: PostKind::Mention,
         last_direct_at: None,
     }

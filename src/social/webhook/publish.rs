@@ -5,8 +5,9 @@
 //! A receiver has no API to look a reply up, so exactly-once rests on that key: after an
 //! attempt whose outcome is unknown (a timeout, a crash) the same reply is POSTed again with
 //! the same key, and the receiver answers a key it has seen with its first answer instead of
-//! acting twice. The key is `{account}/{draft}@{approval time}`: the approval time tells a
-//! draft apart from one of the same id in a store started afresh. The receiver's answer
+//! acting twice. The key is `{account}/{draft}@{drafting time}`: the drafting time tells a
+//! draft apart from one of the same id in a store started afresh, and unlike the approval
+//! time it survives an approval withdrawn and given again. The receiver's answer
 //! decides: 2xx is published (with its `id`, if the JSON answer has one); 429 waits for
 //! `Retry-After`; 408, 409, 425, 5xx and transport failures are retried; a redirect and any
 //! other 4xx fail for good with the receiver's message (401/403 also alert the team: the
@@ -42,12 +43,9 @@ pub struct WebhookPublisher {
     health: Arc<Health>,
 }
 
-/// The `Idempotency-Key` of a draft: the dispatcher's key for it, and when it was approved.
+/// The `Idempotency-Key` of a draft: the dispatcher's key for it, and when it was written.
 pub fn idempotency_key(key: &str, request: &PublishRequest) -> String {
-    match request.approved_at {
-        Some(at) => format!("{key}@{}", at.timestamp()),
-        None => key.to_owned(),
-    }
+    format!("{key}@{}", request.drafted_at.timestamp())
 }
 
 /// How long a `Retry-After` asks to wait: delay-seconds or an HTTP date, at most an hour.
@@ -273,13 +271,15 @@ mod tests {
     }
 
     #[test]
-    fn the_idempotency_key_is_the_drafts_and_its_approval() {
+    fn the_idempotency_key_is_the_drafts_and_when_it_was_written() {
         let mut request = super::super::sample_request();
+        request.drafted_at = Utc.timestamp_opt(1_795_428_000, 0).unwrap();
         assert_eq!(
             idempotency_key("acme-forms/12.1", &request),
-            "acme-forms/12.1"
+            "acme-forms/12.1@1795428000"
         );
-        request.approved_at = Some(Utc.timestamp_opt(1_795_428_000, 0).unwrap());
+        // Approved, withdrawn and approved again: still the same publication.
+        request.approved_at = Some(Utc.timestamp_opt(1_795_429_000, 0).unwrap());
         assert_eq!(
             idempotency_key("acme-forms/12.1", &request),
             "acme-forms/12.1@1795428000"
