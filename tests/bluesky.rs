@@ -17,11 +17,11 @@ mod run;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bluesky::{BRAND_PASSWORD, FakeBluesky, Fault, LIKE, POST, did_of};
-use carebridge::engine::{Author, DraftKind, PostKind, Reference, StrongRef};
+use bluesky::{BRAND_PASSWORD, FakeBluesky, Fault, LIKE, POST, REPOST, did_of};
+use carebridge::engine::{Author, DraftKind, NetworkAction, PostKind, Reference, StrongRef};
 use carebridge::social::bluesky::client::Client;
 use carebridge::social::bluesky::publish::BlueskyPublisher;
-use carebridge::social::{PublishRequest, Publisher};
+use carebridge::social::{ActRequest, PublishRequest, Publisher};
 use console::Console;
 use run::wait_until;
 use serde_json::json;
@@ -237,7 +237,7 @@ async fn a_429_delays_the_poll_and_the_reply_but_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_to_our_reply_joins_the_case_is_liked_and_our_reply_deleted() {
+async fn an_answer_to_our_reply_joins_the_case_is_liked_reposted_and_our_reply_deleted() {
     let (fake, mut console, mention) = jane_case().await;
     console.reply_and_approve("Which order number?");
     console.wait_text("published as").await;
@@ -250,6 +250,11 @@ async fn an_answer_to_our_reply_joins_the_case_is_liked_and_our_reply_deleted() 
     console.say("#1 !like");
     console.say("#1 !unlike");
     assert!(wait_until(WAIT, || !fake.has(LIKE, &answer)), "still liked");
+    console.say("#1 !repost");
+    assert!(
+        wait_until(WAIT, || fake.has(REPOST, &answer)),
+        "not reposted"
+    );
     console.say("#1 !delete");
     assert!(
         wait_until(WAIT, || fake.ours(POST).is_empty()),
@@ -259,6 +264,7 @@ async fn an_answer_to_our_reply_joins_the_case_is_liked_and_our_reply_deleted() 
     assert_eq!(console.bot.cases().len(), 1);
     assert_eq!(console.bot.case(1)["posts"].as_array().unwrap().len(), 2);
     assert!(fake.ours(LIKE).is_empty());
+    assert_eq!(fake.ours(REPOST).len(), 1);
 }
 
 // --- the publisher on its own ---------------------------------------------------------
@@ -354,6 +360,26 @@ async fn putting_the_same_reply_again_or_over_a_different_record_publishes_once(
     );
     assert_eq!(fake.replies_to(&mention).len(), 1);
     assert_eq!(fake.create_sessions(), 1);
+
+    // Only our own records are ours to delete.
+    let foreign = ActRequest {
+        account: "acme-bsky".into(),
+        case: 1,
+        action: NetworkAction::Delete {
+            draft: "1.1".into(),
+            id: mention.clone(),
+        },
+        target: None,
+    };
+    let refused = publisher.act(&foreign).await.unwrap_err();
+    assert!(!refused.retryable);
+    assert!(
+        refused
+            .reason
+            .contains("not in the brand account's repository"),
+        "{refused:?}"
+    );
+    assert!(fake.record(&mention).is_some());
 
     // A wrong password: refused, said so, and not tried in a loop.
     let other = tempfile::tempdir().unwrap();

@@ -7,6 +7,10 @@
 /// The post answered or acted on is gone.
 pub const GONE: &str = "The post is gone from Bluesky (deleted, or no longer visible to the account); there is nothing to answer.";
 
+/// A delete of a record outside the brand account's repository.
+pub const NOT_OURS: &str =
+    "That post is not in the brand account's repository, so carebridge will not delete it.";
+
 /// A post ingested without the content id Bluesky needs to answer it.
 pub const NO_REFERENCE: &str = "carebridge does not know this post's content id (it came in before the account was on Bluesky), so it cannot be answered or liked from here.";
 

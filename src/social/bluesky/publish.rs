@@ -85,6 +85,11 @@ impl BlueskyPublisher {
             NetworkAction::Delete { id, .. } => {
                 let ours = wire::at_uri(id)
                     .ok_or_else(|| DeliveryError::permanent(text::bluesky::GONE))?;
+                // Only a record of our own repository is ours to delete.
+                let did = self.client.did().await.map_err(|f| self.failed(f))?;
+                if ours.repo != did {
+                    return Err(DeliveryError::permanent(text::bluesky::NOT_OURS));
+                }
                 return self
                     .client
                     .delete_record(ours.collection, ours.rkey)
