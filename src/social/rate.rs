@@ -45,6 +45,12 @@ impl Rate {
     }
 }
 
+/// How long a poll waits after a failure the network gave no time for: four polls, at most a
+/// minute, so a network in trouble is not pressed and a short poll interval recovers soon.
+pub fn after_failure(poll_interval: Duration) -> Duration {
+    (poll_interval * 4).min(Duration::from_secs(60))
+}
+
 /// How long a 429 asks to wait: until `reset`, or a minute when the network did not say.
 pub fn limited_for(reset: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
     reset.map_or(UNSTATED, |at| (at - now).to_std().unwrap_or_default())

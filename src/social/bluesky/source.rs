@@ -25,8 +25,6 @@ use crate::store::StoreError;
 
 /// At most this many pages per poll; what is older is not read (and a warning says so).
 const MAX_PAGES: usize = 10;
-/// How long to wait after a failure the PDS gave no time for.
-const FAILURE_PAUSE: Duration = Duration::from_secs(60);
 /// Where the poll stands before any notification arrived.
 const NOTHING_YET: &str = "none";
 
@@ -57,7 +55,7 @@ pub async fn run(
             }
             Err(error) => {
                 tracing::warn!(account = %account.id, %error, "Bluesky poll failed.");
-                pause = pause.max(FAILURE_PAUSE.min(account.poll_interval * 4));
+                pause = pause.max(rate::after_failure(account.poll_interval));
             }
         }
         tokio::select! {

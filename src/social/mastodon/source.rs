@@ -26,8 +26,6 @@ use crate::store::{Store, StoreError, Write};
 
 /// At most this many pages per poll; the rest follow on the next one.
 const MAX_PAGES: usize = 10;
-/// How long to wait after a failure the instance gave no time for.
-const FAILURE_PAUSE: Duration = Duration::from_secs(60);
 /// The stream's reconnection delay doubles from this…
 const STREAM_RETRY_MIN: Duration = Duration::from_secs(2);
 /// …up to this.
@@ -102,7 +100,7 @@ pub async fn run(
                 Ok(id) => me = Some(id),
                 Err(error) => {
                     tracing::warn!(account = %account.id, ?error, "Cannot learn the Mastodon account's id; will try again.");
-                    pause = pause.max(FAILURE_PAUSE.min(account.poll_interval * 4));
+                    pause = pause.max(rate::after_failure(account.poll_interval));
                 }
             }
         }
@@ -122,7 +120,7 @@ pub async fn run(
                 }
                 Err(error) => {
                     tracing::warn!(account = %account.id, %error, "Mastodon poll failed.");
-                    pause = pause.max(FAILURE_PAUSE.min(account.poll_interval * 4));
+                    pause = pause.max(rate::after_failure(account.poll_interval));
                 }
             }
         }
