@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::background::blocking;
 use crate::console::Console;
-use crate::env;
 use crate::proxy::{Proxy, Refusal};
 use crate::run::wait_until;
+use crate::{call, env};
 
 const WAIT: Duration = Duration::from_secs(30);
 const PUT: &str = "/xrpc/com.atproto.repo.putRecord";
@@ -31,28 +30,10 @@ struct Server {
     customer_token: String,
 }
 
-fn xrpc(url: &str, token: Option<&str>, body: Option<Value>) -> Value {
-    let mut headers = Vec::new();
-    if let Some(token) = token {
-        headers.push(("Authorization", format!("Bearer {token}")));
-    }
-    let method = match body {
-        Some(_) => {
-            headers.push(("Content-Type", "application/json".to_owned()));
-            reqwest::Method::POST
-        }
-        None => reqwest::Method::GET,
-    };
-    let body = body.map(|b| b.to_string().into_bytes());
-    let (status, text) = blocking(method, url, &headers, body);
-    assert_eq!(status, 200, "{url}: {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
 impl Server {
     fn from_env() -> Server {
         let pds = env("ATP_PDS_URL");
-        let session = xrpc(
+        let session = call(
             &format!("{pds}{LOGIN}"),
             None,
             Some(json!({
@@ -82,7 +63,7 @@ impl Server {
                 "features": [{"$type": "app.bsky.richtext.facet#mention", "did": self.brand_did}],
             }],
         });
-        let created = xrpc(
+        let created = call(
             &format!("{}/xrpc/com.atproto.repo.createRecord", self.pds),
             Some(&self.customer_token),
             Some(
@@ -98,7 +79,7 @@ impl Server {
             "{}/xrpc/com.atproto.repo.listRecords?repo={}&collection=app.bsky.feed.post&limit=100",
             self.pds, self.brand_did
         );
-        xrpc(&url, None, None)["records"]
+        call(&url, None, None)["records"]
             .as_array()
             .unwrap()
             .iter()

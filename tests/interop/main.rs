@@ -22,6 +22,26 @@ mod run;
 mod bluesky;
 mod mastodon;
 
+/// One JSON call to a server, as `token`'s holder: a body makes it a POST; the answer must be
+/// 2xx and is read as JSON (an empty answer as `null`).
+fn call(url: &str, token: Option<&str>, body: Option<serde_json::Value>) -> serde_json::Value {
+    let mut headers = Vec::new();
+    if let Some(token) = token {
+        headers.push(("Authorization", format!("Bearer {token}")));
+    }
+    let method = match body {
+        Some(_) => {
+            headers.push(("Content-Type", "application/json".to_owned()));
+            reqwest::Method::POST
+        }
+        None => reqwest::Method::GET,
+    };
+    let body = body.map(|b| b.to_string().into_bytes());
+    let (status, text) = background::blocking(method, url, &headers, body);
+    assert!((200..300).contains(&status), "{url}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
 /// A variable `run.sh` exports.
 fn env(name: &str) -> String {
     std::env::var(name)

@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::background::blocking;
 use crate::console::Console;
-use crate::env;
 use crate::proxy::Proxy;
+use crate::{call, env};
 
 const WAIT: Duration = Duration::from_secs(30);
 const STATUSES: &str = "/api/v1/statuses";
@@ -35,31 +34,19 @@ impl Server {
         }
     }
 
-    fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> Value {
-        let mut headers = vec![("Authorization", format!("Bearer {token}"))];
-        if body.is_some() {
-            headers.push(("Content-Type", "application/json".to_owned()));
-        }
-        let body = body.map(|b| b.to_string().into_bytes());
-        let (status, text) = blocking(method, &format!("{}{path}", self.url), &headers, body);
-        assert!((200..300).contains(&status), "{path}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+    /// A call to the API as the holder of `token`.
+    fn call(&self, path: &str, token: &str, body: Option<Value>) -> Value {
+        call(&format!("{}{path}", self.url), Some(token), body)
     }
 
     /// Every test starts from the server's seed, with no fault rules.
     fn reset(&self) {
-        self.call(
-            reqwest::Method::POST,
-            "/api/v1/_mock/reset",
-            &self.brand_token,
-            None,
-        );
+        self.call("/api/v1/_mock/reset", &self.brand_token, Some(json!({})));
     }
 
     /// The customer mentions the brand publicly; the status id.
     fn customer_mentions(&self, text: &str) -> String {
         let status = self.call(
-            reqwest::Method::POST,
             STATUSES,
             &self.customer_token,
             Some(json!({"status": format!("@{} {text}", self.brand_acct), "visibility": "public"})),
@@ -71,22 +58,18 @@ impl Server {
     fn rate_limit_next_posts(&self, count: u32) {
         let reset = (chrono::Utc::now() + chrono::TimeDelta::seconds(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.call(
-            reqwest::Method::POST,
-            "/api/v1/_mock/faults",
-            &self.brand_token,
-            Some(json!({
-                "match": {"methods": ["POST"], "path": STATUSES},
-                "effect": {"type": "ratelimit", "headers": {"Retry-After": "1", "X-RateLimit-Reset": reset}},
-                "count": count,
-            })),
-        );
+        let headers = json!({"Retry-After": "1", "X-RateLimit-Reset": reset});
+        let rule = json!({
+            "match": {"methods": ["POST"], "path": STATUSES},
+            "effect": {"type": "ratelimit", "headers": headers},
+            "count": count,
+        });
+        self.call("/api/v1/_mock/faults", &self.brand_token, Some(rule));
     }
 
     /// The brand's replies directly under `status`, read as the customer sees them.
     fn brand_replies(&self, status: &str) -> Vec<Value> {
         let context = self.call(
-            reqwest::Method::GET,
             &format!("{STATUSES}/{status}/context"),
             &self.customer_token,
             None,
