@@ -291,17 +291,22 @@ fn a_reply_is_approved_by_an_approvers_reaction_never_the_authors_and_published_
         .unwrap();
 
     // Lee's own ✅ does not approve Lee's draft; Sam (no role) cannot approve.
-    for user in [LEE, SAM] {
-        fake.dispatch(
-            "MESSAGE_REACTION_ADD",
-            fake.reaction_add(user, &thread.id, &draft.id, "✅"),
-        );
-    }
-    // Lee hears why (waited for, not slept on: a loaded machine may take its time).
+    // Lee hears why (waited for, not slept on: a loaded machine may take its time). The draft
+    // message can reach Discord a moment before the bot has recorded it as the draft's; a
+    // reaction in that moment is on a message it does not know yet, so Lee reacts again, as
+    // a person would.
     let told = wait_until(WAIT, || {
-        fake.messages(&thread.id)
-            .iter()
-            .any(|m| m.content.contains("you can't approve it"))
+        for user in [LEE, SAM] {
+            fake.dispatch(
+                "MESSAGE_REACTION_ADD",
+                fake.reaction_add(user, &thread.id, &draft.id, "✅"),
+            );
+        }
+        wait_until(Duration::from_millis(500), || {
+            fake.messages(&thread.id)
+                .iter()
+                .any(|m| m.content.contains("you can't approve it"))
+        })
     });
     assert!(told, "{:#?}", fake.messages(&thread.id));
     std::thread::sleep(Duration::from_millis(300));

@@ -612,6 +612,8 @@ async fn an_instagram_comment_is_hidden_and_one_already_gone_counts_as_deleted()
         ),
     );
     console.wait_cases(1).await;
+    // The two comments of one delivery are worked each on its own: act once both are in.
+    console.wait_text("more spam").await;
     console.say(&format!("#1 !hide {first}"));
     console
         .wait_text("Hid the customer's comment 1790031 on Instagram")

@@ -34,6 +34,25 @@ impl<S> Watched<S> {
         self.changed.notify_all();
     }
 
+    /// Waits until the log `calls` reads from the state holds `count` calls `matching` (`what`
+    /// names them) and returns those; panics after `timeout`, listing every call seen.
+    pub fn wait_calls<C: Logged>(
+        &self,
+        timeout: Duration,
+        count: usize,
+        what: &str,
+        calls: impl Fn(&S) -> &CallLog<C>,
+        matching: impl Fn(&C) -> bool,
+    ) -> Vec<C> {
+        self.wait(timeout, |s| calls(s).at_least(count, &matching))
+            .unwrap_or_else(|| {
+                let seen: Vec<String> = calls(&self.lock()).iter().map(Logged::line).collect();
+                panic!(
+                    "timed out after {timeout:?} waiting for {count} × {what}; calls seen: {seen:#?}"
+                )
+            })
+    }
+
     /// Waits until `f` returns `Some` or `timeout` passes.
     pub fn wait<T>(&self, timeout: Duration, mut f: impl FnMut(&S) -> Option<T>) -> Option<T> {
         let deadline = Instant::now() + timeout;
@@ -158,6 +177,11 @@ pub fn blocking(
     })
     .join()
     .unwrap()
+}
+
+/// A call as a timeout lists it.
+pub trait Logged: Clone {
+    fn line(&self) -> String;
 }
 
 /// The requests a fake received, oldest first, and how many a test has taken: every fake

@@ -28,7 +28,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::background::{Background, CallLog, Watched, loopback};
+use crate::background::{Background, CallLog, Logged, Watched, loopback};
 
 /// The brand account.
 pub const BRAND_HANDLE: &str = "acme.bsky.social";
@@ -60,6 +60,12 @@ pub struct Call {
     pub query: Vec<(String, String)>,
     pub body: Value,
     pub status: u16,
+}
+
+impl Logged for Call {
+    fn line(&self) -> String {
+        format!("{} {} → {}", self.method, self.route, self.status)
+    }
 }
 
 /// A record in some repo.
@@ -257,20 +263,9 @@ impl FakeBluesky {
     /// Blocks until `count` calls of the XRPC method `route` were made (faulted ones too:
     /// check `status`) and returns them; panics with the calls seen after `timeout`.
     pub fn wait_for(&self, route: &str, count: usize, timeout: Duration) -> Vec<Call> {
-        let found = self
-            .shared
+        self.shared
             .state
-            .wait(timeout, |s| s.calls.at_least(count, |c| c.route == route));
-        found.unwrap_or_else(|| {
-            let seen: Vec<String> = self
-                .calls()
-                .iter()
-                .map(|c| format!("{} {} → {}", c.method, c.route, c.status))
-                .collect();
-            panic!(
-                "timed out after {timeout:?} waiting for {count} × {route}; calls seen: {seen:#?}"
-            )
-        })
+            .wait_calls(timeout, count, route, |s| &s.calls, |c| c.route == route)
     }
 
     /// The next call of the XRPC method `route` meets `fault`.

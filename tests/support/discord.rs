@@ -21,7 +21,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, CallLog, Watched};
+use crate::background::{Background, CallLog, Logged, Watched};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -218,6 +218,12 @@ pub struct Call {
     pub faulted: bool,
     /// Carried `Authorization: Bot <token>` with the setup token.
     pub authorized: bool,
+}
+
+impl Logged for Call {
+    fn line(&self) -> String {
+        format!("{} {} → {}", self.method, self.path, self.status)
+    }
 }
 
 /// A scripted failure for the next call of one (method, route).
@@ -590,18 +596,14 @@ impl FakeDiscord {
         timeout: Duration,
     ) -> Vec<Call> {
         let method = method.to_ascii_uppercase();
-        let found = self.shared.wait(timeout, |s| {
-            s.calls
-                .at_least(count, |c| c.method == method && c.route == route)
-        });
-        found.unwrap_or_else(|| {
-            let seen: Vec<String> = self
-                .calls()
-                .iter()
-                .map(|c| format!("{} {} → {}", c.method, c.path, c.status))
-                .collect();
-            panic!("timed out after {timeout:?} waiting for {count} × {method} {route}; calls seen: {seen:#?}")
-        })
+        let what = format!("{method} {route}");
+        self.shared.state.wait_calls(
+            timeout,
+            count,
+            &what,
+            |s| &s.calls,
+            |c| c.method == method && c.route == route,
+        )
     }
 
     /// Answers the next call of (`method`, route template) with `fault`.

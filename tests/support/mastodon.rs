@@ -21,7 +21,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::background::{Background, CallLog, Watched, loopback};
+use crate::background::{Background, CallLog, Logged, Watched, loopback};
 
 /// The brand account's token, id and handle.
 pub const BRAND_TOKEN: &str = "acme-token-0f3c";
@@ -50,6 +50,12 @@ pub struct Call {
     pub body: Value,
     pub idempotency_key: Option<String>,
     pub status: u16,
+}
+
+impl Logged for Call {
+    fn line(&self) -> String {
+        format!("{} {} → {}", self.method, self.path, self.status)
+    }
 }
 
 /// A status on the instance.
@@ -246,18 +252,14 @@ impl FakeMastodon {
         count: usize,
         timeout: Duration,
     ) -> Vec<Call> {
-        let found = self.shared.state.wait(timeout, |s| {
-            s.calls
-                .at_least(count, |c| c.method == method && c.route == route)
-        });
-        found.unwrap_or_else(|| {
-            let seen: Vec<String> = self
-                .calls()
-                .iter()
-                .map(|c| format!("{} {} → {}", c.method, c.path, c.status))
-                .collect();
-            panic!("timed out after {timeout:?} waiting for {count} × {method} {route}; calls seen: {seen:#?}")
-        })
+        let what = format!("{method} {route}");
+        self.shared.state.wait_calls(
+            timeout,
+            count,
+            &what,
+            |s| &s.calls,
+            |c| c.method == method && c.route == route,
+        )
     }
 
     /// The next call of (`method`, route template) meets `fault`.

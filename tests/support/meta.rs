@@ -39,7 +39,7 @@
 //! `#[path = "support/background.rs"] mod background;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, CallLog, Watched, blocking, loopback};
+use crate::background::{Background, CallLog, Logged, Watched, blocking, loopback};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -175,6 +175,12 @@ pub struct Call {
     pub status: u16,
     /// Answered (or left hanging) by a scripted [`Fault`].
     pub faulted: bool,
+}
+
+impl Logged for Call {
+    fn line(&self) -> String {
+        format!("{} {} → {}", self.method, self.path, self.status)
+    }
 }
 
 impl Call {
@@ -540,17 +546,10 @@ impl FakeGraph {
         count: usize,
         timeout: Duration,
     ) -> Vec<Call> {
-        let found = self.shared.state.wait(timeout, |s| {
-            s.calls.at_least(count, |c| c.is(method, route))
-        });
-        found.unwrap_or_else(|| {
-            let seen: Vec<String> = self
-                .calls()
-                .iter()
-                .map(|c| format!("{} {} → {}", c.method, c.path, c.status))
-                .collect();
-            panic!("timed out after {timeout:?} waiting for {count} × {method} {route}; calls seen: {seen:#?}")
-        })
+        let what = format!("{method} {route}");
+        self.shared
+            .state
+            .wait_calls(timeout, count, &what, |s| &s.calls, |c| c.is(method, route))
     }
 
     /// Answers the next call of (`method`, route template) with `fault`.

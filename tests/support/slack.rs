@@ -18,7 +18,7 @@
 //! Include with `#[path = "support/slack.rs"] mod slack;`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::background::{Background, CallLog, Watched, blocking};
+use crate::background::{Background, CallLog, Logged, Watched, blocking};
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -129,6 +129,12 @@ pub struct Call {
     /// The `error` the fake answered with, if it answered `ok: false`
     /// (`"http_<status>"` for a [`Fault::Status`]).
     pub error: Option<String>,
+}
+
+impl Logged for Call {
+    fn line(&self) -> String {
+        self.method.clone()
+    }
 }
 
 impl Call {
@@ -521,16 +527,13 @@ impl FakeSlack {
     /// start (calls the fake refused with an error count: check `Call::error`)
     /// and returns all of them; panics after `timeout`.
     pub fn wait_for(&self, method: &str, count: usize, timeout: Duration) -> Vec<Call> {
-        let found = self.shared.wait(timeout, |s| {
-            s.calls
-                .at_least(count, |c| c.method == method && !c.faulted)
-        });
-        found.unwrap_or_else(|| {
-            let seen: Vec<String> = self.calls().iter().map(|c| c.method.clone()).collect();
-            panic!(
-                "timed out after {timeout:?} waiting for {count} × {method}; calls seen: {seen:?}"
-            )
-        })
+        self.shared.state.wait_calls(
+            timeout,
+            count,
+            method,
+            |s| &s.calls,
+            |c| c.method == method && !c.faulted,
+        )
     }
 
     /// Blocks until `done` holds for the current messages of `channel`;
