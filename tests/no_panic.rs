@@ -1,7 +1,7 @@
 //! Everything that reads outside input returns a value or an error for any
 //! input at all: chat lines, slash commands and their options, text to
 //! measure, demo feed lines, config files, durations and crontab lines, and
-//! what a Mastodon instance or a Bluesky PDS sends.
+//! what Mastodon instances, Bluesky servers and generic webhook senders and receivers send.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use carebridge::chat::console::parse_line;
@@ -13,6 +13,7 @@ use carebridge::engine::twitter_text::measure;
 use carebridge::social::bluesky::wire as bluesky;
 use carebridge::social::demo::parse_feed;
 use carebridge::social::mastodon::wire as mastodon;
+use carebridge::social::webhook::{signing, wire as webhook};
 use proptest::prelude::*;
 
 /// Arbitrary text, biased towards the pieces parsers look for.
@@ -129,5 +130,16 @@ proptest! {
                 let _ = bluesky::post(&n, "a", "did:plc:me");
             }
         }
+    }
+
+    #[test]
+    fn generic_webhook_input_never_panics(s in text(), timestamp in text(), signature in text(), now in any::<i64>()) {
+        let window = std::time::Duration::from_secs(300);
+        let _ = signing::verify("whsec_0123456789abcdef", Some(&timestamp), Some(&signature), s.as_bytes(), now, window);
+        let _ = webhook::post("acme-forms", s.as_bytes(), chrono::Utc::now());
+        let _ = webhook::published_id(s.as_bytes());
+        let message = webhook::receiver_message(s.as_bytes());
+        // A receiver's words are cut to one short line.
+        prop_assert!(!message.contains('\n') && message.chars().count() <= 301);
     }
 }

@@ -4,9 +4,6 @@
 //! Pure: no I/O. Sorting XRPC answers is `social::bluesky::client`'s job;
 //! this module says what each outcome means for the agent and what to do.
 
-/// The post answered or acted on is gone.
-pub const GONE: &str = "The post is gone from Bluesky (deleted, or no longer visible to the account); there is nothing to answer.";
-
 /// A delete of a record outside the brand account's repository.
 pub const NOT_OURS: &str =
     "That post is not in the brand account's repository, so carebridge will not delete it.";
@@ -17,11 +14,6 @@ pub const NO_REFERENCE: &str = "carebridge does not know this post's content id 
 /// A draft to publish without an approval time (the record key and time come from it).
 pub const NO_APPROVAL_TIME: &str =
     "The draft has no approval time, which its Bluesky record is made from; approve it again.";
-
-/// 429 from the PDS.
-pub fn rate_limited(account: &str) -> String {
-    format!("Bluesky is rate-limiting `{account}`; carebridge sends it when Bluesky allows again.")
-}
 
 /// The PDS refused the identifier and app password: nothing works until they are replaced.
 pub fn login_refused(account: &str) -> String {
@@ -36,14 +28,4 @@ pub fn refused(error: &str, message: &str) -> String {
         true => format!("Bluesky refused it: {message}"),
         false => format!("Bluesky refused it ({error}): {message}"),
     }
-}
-
-/// The PDS could not be reached; `detail` is the transport's own words.
-pub fn unreachable(detail: &str) -> String {
-    format!("Bluesky could not be reached ({detail}); carebridge tries again.")
-}
-
-/// The PDS answered with something carebridge cannot read.
-pub fn bad_response(detail: &str) -> String {
-    format!("Bluesky's answer could not be read ({detail}).")
 }

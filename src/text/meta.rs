@@ -44,13 +44,3 @@ pub fn token_alert(account: &str) -> String {
         "Meta no longer accepts the access token of `{account}`: its replies and DMs fail until a new Page token is set in bot.toml (`auth.page_token`) and carebridge restarts."
     )
 }
-
-/// Meta could not be reached; `detail` is the transport's own words.
-pub fn unreachable(detail: &str) -> String {
-    format!("Meta could not be reached ({detail}); carebridge tries again.")
-}
-
-/// Meta answered with something carebridge cannot read.
-pub fn bad_response(detail: &str) -> String {
-    format!("Meta's answer could not be read ({detail}).")
-}

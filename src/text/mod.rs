@@ -122,6 +122,29 @@ pub fn off_hours(template: &str, case: &Case, opens: Option<DateTime<Utc>>, tz: 
     fill(template, case, "", None).replace("{opens}", &opens)
 }
 
+/// A network `who` (e.g. "Meta", "The Mastodon instance") could not be reached; `detail` is
+/// the transport's own words.
+pub fn unreachable(who: &str, detail: &str) -> String {
+    format!("{who} could not be reached ({detail}); carebridge tries again.")
+}
+
+/// `who` answered with something carebridge cannot read.
+pub fn bad_response(who: &str, detail: &str) -> String {
+    format!("{who}'s answer could not be read ({detail}).")
+}
+
+/// `who` answered 429 for `account`'s reply; it goes out once allowed.
+pub fn rate_limited(who: &str, account: &str) -> String {
+    format!("{who} is rate-limiting `{account}`; carebridge sends it when the limit lifts.")
+}
+
+/// The post answered or acted on is gone from `network`.
+pub fn post_gone(network: &str) -> String {
+    format!(
+        "The post is gone from {network} (deleted, or no longer visible to the account); there is nothing to answer."
+    )
+}
+
 pub fn platform_name(platform: Platform) -> &'static str {
     match platform {
         Platform::X => "X",

@@ -5,6 +5,9 @@
 //! module says what each outcome means for the agent and what to do. (What the HTTP route
 //! answers a sender is protocol, and lives with the route.)
 
+/// How the receiver is named in what agents read.
+pub const CALLBACK: &str = "The callback URL";
+
 /// Why a draft on a webhook account without `callback_url` is refused.
 pub fn no_callback(account: &str) -> String {
     format!(
@@ -44,9 +47,4 @@ pub fn busy(status: u16) -> String {
     format!(
         "The callback's receiver had a temporary problem (HTTP {status}); carebridge tries again."
     )
-}
-
-/// The callback URL could not be reached; `detail` is the transport's own words.
-pub fn unreachable(detail: &str) -> String {
-    format!("The callback URL could not be reached ({detail}); carebridge tries again.")
 }

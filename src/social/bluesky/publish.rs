@@ -61,7 +61,7 @@ impl BlueskyPublisher {
         let target = request
             .target
             .as_ref()
-            .ok_or_else(|| DeliveryError::permanent(text::bluesky::GONE))?;
+            .ok_or_else(|| DeliveryError::permanent(text::post_gone("Bluesky")))?;
         let reference = target
             .reference
             .as_ref()
@@ -84,7 +84,7 @@ impl BlueskyPublisher {
             NetworkAction::Repost { .. } => (REPOST, false),
             NetworkAction::Delete { id, .. } => {
                 let ours = wire::at_uri(id)
-                    .ok_or_else(|| DeliveryError::permanent(text::bluesky::GONE))?;
+                    .ok_or_else(|| DeliveryError::permanent(text::post_gone("Bluesky")))?;
                 // Only a record of our own repository is ours to delete.
                 let did = self.client.did().await.map_err(|f| self.failed(f))?;
                 if ours.repo != did {
@@ -120,22 +120,22 @@ impl BlueskyPublisher {
         let account = self.client.account();
         match failure {
             Failure::RateLimited { reset } => {
-                rate::rate_limited(text::bluesky::rate_limited(account), reset)
+                rate::rate_limited(text::rate_limited("Bluesky", account), reset)
             }
             Failure::LoginRefused(why) => DeliveryError::permanent(why.clone()).with_alert(why),
             // The session could not be renewed this time; the next attempt logs in afresh.
             Failure::Expired => {
-                DeliveryError::retryable(text::bluesky::unreachable("the session expired"))
+                DeliveryError::retryable(text::unreachable("Bluesky", "the session expired"))
             }
-            Failure::NotFound => DeliveryError::permanent(text::bluesky::GONE),
+            Failure::NotFound => DeliveryError::permanent(text::post_gone("Bluesky")),
             Failure::Refused { error, message, .. } => {
                 DeliveryError::permanent(text::bluesky::refused(&error, &message))
             }
             Failure::Unreachable(detail) => {
-                DeliveryError::retryable(text::bluesky::unreachable(&detail))
+                DeliveryError::retryable(text::unreachable("Bluesky", &detail))
             }
             Failure::BadResponse(detail) => {
-                DeliveryError::permanent(text::bluesky::bad_response(&detail))
+                DeliveryError::permanent(text::bad_response("Bluesky", &detail))
             }
         }
     }

@@ -10,7 +10,6 @@
 //! Must not: decide what becomes a case (the engine does).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
@@ -20,7 +19,8 @@ use super::wire::{self, Mark};
 use crate::config::AccountConfig;
 use crate::engine::SocialPost;
 use crate::service::Service;
-use crate::social::{Skip, rate};
+use crate::social::Skip;
+use crate::social::rate::{self, Polled};
 use crate::store::StoreError;
 
 /// At most this many pages per poll; what is older is not read (and a warning says so).
@@ -40,24 +40,23 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let mut pause = account.poll_interval.max(Duration::from_secs(1));
         let poller = Poller {
             service: &service,
             client: &client,
             account: &account,
         };
-        match poller.poll().await {
-            Ok(rate) => pause = pause.max(rate.wait(Utc::now())),
+        let polled = match poller.poll().await {
+            Ok(rate) => Polled::Done(rate),
             Err(PollError::Bluesky(Failure::RateLimited { reset })) => {
-                let until = rate::limited_for(reset, Utc::now());
-                tracing::warn!(account = %account.id, wait = ?until, "Bluesky is rate-limiting the poll.");
-                pause = pause.max(until);
+                tracing::warn!(account = %account.id, ?reset, "Bluesky is rate-limiting the poll.");
+                Polled::Limited(reset)
             }
             Err(error) => {
                 tracing::warn!(account = %account.id, %error, "Bluesky poll failed.");
-                pause = pause.max(rate::after_failure(account.poll_interval));
+                Polled::Failed
             }
-        }
+        };
+        let pause = rate::pause(account.poll_interval, polled, Utc::now());
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}

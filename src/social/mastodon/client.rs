@@ -19,6 +19,7 @@ use super::wire::{self, Limits, Status, Visibility};
 use crate::config::{AccountConfig, Secret};
 use crate::health::Health;
 use crate::metrics;
+use crate::social::rate;
 pub use crate::social::rate::Rate;
 
 /// A call that takes longer is abandoned (and tried again later).
@@ -277,16 +278,12 @@ impl Client {
     }
 }
 
-/// `Retry-After` in seconds, as a time.
+/// `Retry-After`, as a time.
 fn retry_after(headers: &HeaderMap) -> Option<DateTime<Utc>> {
-    let secs: i64 = headers
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Utc::now() + chrono::TimeDelta::seconds(secs))
+    let now = Utc::now();
+    let value = headers.get("retry-after")?.to_str().ok()?;
+    rate::retry_after(value, now)
+        .and_then(|wait| Some(now + chrono::TimeDelta::from_std(wait).ok()?))
 }
 
 /// An id as one path segment: ids are opaque strings.

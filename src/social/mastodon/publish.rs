@@ -81,22 +81,22 @@ impl MastodonPublisher {
         let account = self.client.account();
         match failure {
             Failure::RateLimited { reset } => {
-                rate::rate_limited(text::mastodon::rate_limited(account), reset)
+                rate::rate_limited(text::rate_limited(text::mastodon::INSTANCE, account), reset)
             }
             Failure::TokenInvalid(_) => {
                 tracing::error!(account, "Mastodon refused the account's token.");
                 DeliveryError::permanent(text::mastodon::token_refused(account))
                     .with_alert(text::mastodon::token_refused(account))
             }
-            Failure::NotFound => DeliveryError::permanent(text::mastodon::GONE),
+            Failure::NotFound => DeliveryError::permanent(text::post_gone("Mastodon")),
             Failure::Refused { message, .. } => {
                 DeliveryError::permanent(text::mastodon::refused(&message))
             }
             Failure::Unreachable(detail) => {
-                DeliveryError::retryable(text::mastodon::unreachable(&detail))
+                DeliveryError::retryable(text::unreachable(text::mastodon::INSTANCE, &detail))
             }
             Failure::BadResponse(detail) => {
-                DeliveryError::permanent(text::mastodon::bad_response(&detail))
+                DeliveryError::permanent(text::bad_response(text::mastodon::INSTANCE, &detail))
             }
         }
     }

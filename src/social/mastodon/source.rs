@@ -21,7 +21,7 @@ use super::wire::{self, Limits, Status};
 use crate::config::AccountConfig;
 use crate::engine::{Platform, SocialPost, post_key};
 use crate::service::Service;
-use crate::social::rate;
+use crate::social::rate::{self, Polled};
 use crate::store::{Store, StoreError, Write};
 
 /// At most this many pages per poll; the rest follow on the next one.
@@ -30,6 +30,8 @@ const MAX_PAGES: usize = 10;
 const STREAM_RETRY_MIN: Duration = Duration::from_secs(2);
 /// …up to this.
 const STREAM_RETRY_MAX: Duration = Duration::from_secs(300);
+/// A stream event longer than this is dropped unread (a notification is a few KiB).
+const MAX_EVENT: usize = 1 << 20;
 /// How long the start waits for the instance's limits before going on with the last known.
 const INSTANCE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -94,36 +96,37 @@ pub async fn run(
     });
     let mut me: Option<String> = None;
     loop {
-        let mut pause = account.poll_interval.max(Duration::from_secs(1));
         if me.is_none() {
             match client.me().await {
                 Ok(id) => me = Some(id),
                 Err(error) => {
                     tracing::warn!(account = %account.id, ?error, "Cannot learn the Mastodon account's id; will try again.");
-                    pause = pause.max(rate::after_failure(account.poll_interval));
                 }
             }
         }
-        if let Some(me) = &me {
-            let poller = Poller {
-                service: &service,
-                client: &client,
-                account: &account,
-                me,
-            };
-            match poller.poll().await {
-                Ok(rate) => pause = pause.max(rate.wait(Utc::now())),
-                Err(PollError::Mastodon(Failure::RateLimited { reset })) => {
-                    let until = rate::limited_for(reset, Utc::now());
-                    tracing::warn!(account = %account.id, wait = ?until, "Mastodon is rate-limiting the poll.");
-                    pause = pause.max(until);
-                }
-                Err(error) => {
-                    tracing::warn!(account = %account.id, %error, "Mastodon poll failed.");
-                    pause = pause.max(rate::after_failure(account.poll_interval));
+        let polled = match &me {
+            None => Polled::Failed,
+            Some(me) => {
+                let poller = Poller {
+                    service: &service,
+                    client: &client,
+                    account: &account,
+                    me,
+                };
+                match poller.poll().await {
+                    Ok(rate) => Polled::Done(rate),
+                    Err(PollError::Mastodon(Failure::RateLimited { reset })) => {
+                        tracing::warn!(account = %account.id, ?reset, "Mastodon is rate-limiting the poll.");
+                        Polled::Limited(reset)
+                    }
+                    Err(error) => {
+                        tracing::warn!(account = %account.id, %error, "Mastodon poll failed.");
+                        Polled::Failed
+                    }
                 }
             }
-        }
+        };
+        let pause = rate::pause(account.poll_interval, polled, Utc::now());
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = wake.notified() => {}
@@ -177,6 +180,16 @@ async fn listen(
                         if wire::stream_event(&block).is_some() {
                             wake.notify_one();
                         }
+                    }
+                    // A stream that never ends an event must not grow without bound; the
+                    // poll still brings whatever it carried.
+                    if buffer.len() > MAX_EVENT {
+                        tracing::warn!(
+                            account = client.account(),
+                            "Mastodon stream event too long; dropped."
+                        );
+                        buffer.clear();
+                        wake.notify_one();
                     }
                 }
                 tracing::info!(

@@ -179,10 +179,10 @@ impl MetaPublisher {
                 }
             }
             Failure::Unreachable(detail) => {
-                DeliveryError::retryable(text::meta::unreachable(&detail))
+                DeliveryError::retryable(text::unreachable("Meta", &detail))
             }
             Failure::BadResponse(detail) => {
-                DeliveryError::permanent(text::meta::bad_response(&detail))
+                DeliveryError::permanent(text::bad_response("Meta", &detail))
             }
         }
     }

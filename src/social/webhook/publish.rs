@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::header::{self, HeaderMap};
 
 use super::{signing, wire};
@@ -25,15 +25,13 @@ use crate::dispatch::{BoxFuture, DeliveryError};
 use crate::engine::Platform;
 use crate::health::Health;
 use crate::metrics;
-use crate::social::{self, ActRequest, PublishRequest, Publisher};
+use crate::social::{self, ActRequest, PublishRequest, Publisher, rate};
 use crate::text;
 
 /// A receiver that takes longer is abandoned (and the reply retried under the same key).
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a rate-limited reply waits when the receiver does not say.
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(60);
-/// A longer `Retry-After` is not believed: the dispatcher's own schedule takes over.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 pub struct WebhookPublisher {
     http: reqwest::Client,
@@ -48,21 +46,6 @@ pub fn idempotency_key(key: &str, request: &PublishRequest) -> String {
     format!("{key}@{}", request.drafted_at.timestamp())
 }
 
-/// How long a `Retry-After` asks to wait: delay-seconds or an HTTP date, at most an hour.
-pub fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    let wait = match value.parse::<u64>() {
-        Ok(secs) => Duration::from_secs(secs),
-        Err(_) => {
-            let at = DateTime::parse_from_rfc2822(value)
-                .ok()?
-                .with_timezone(&Utc);
-            (at - now).to_std().unwrap_or(Duration::ZERO)
-        }
-    };
-    Some(wait.min(MAX_RETRY_AFTER))
-}
-
 /// What the receiver's answer means: the published id, or the failure for the dispatcher.
 /// `key` is the idempotency key, the id when the answer names none.
 pub fn outcome(
@@ -73,7 +56,7 @@ pub fn outcome(
     key: &str,
 ) -> Result<String, DeliveryError> {
     let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let wait = header(header::RETRY_AFTER).and_then(|v| retry_after(v, Utc::now()));
+    let wait = header(header::RETRY_AFTER).and_then(|v| rate::retry_after(v, Utc::now()));
     match status {
         200..=299 => Ok(wire::published_id(body).unwrap_or_else(|| key.to_owned())),
         300..=399 => Err(DeliveryError::permanent(text::webhook::redirected(
@@ -144,13 +127,19 @@ impl WebhookPublisher {
             .await
             .map_err(|e| {
                 metrics::api_call("webhook", None);
-                DeliveryError::retryable(text::webhook::unreachable(&e.without_url().to_string()))
+                DeliveryError::retryable(text::unreachable(
+                    text::webhook::CALLBACK,
+                    &e.without_url().to_string(),
+                ))
             })?;
         let status = response.status().as_u16();
         metrics::api_call("webhook", Some(status));
         let headers = response.headers().clone();
         let answer = response.bytes().await.map_err(|e| {
-            DeliveryError::retryable(text::webhook::unreachable(&e.without_url().to_string()))
+            DeliveryError::retryable(text::unreachable(
+                text::webhook::CALLBACK,
+                &e.without_url().to_string(),
+            ))
         })?;
         let outcome = outcome(&self.account, status, &headers, &answer, &key);
         match &outcome {
@@ -252,22 +241,6 @@ mod tests {
         assert!(unsigned.reason.contains("`secret`"), "{}", unsigned.reason);
         let moved = answer(301, &[("location", "https://new.example/hook")], "").unwrap_err();
         assert!(!moved.retryable && moved.reason.contains("https://new.example/hook"));
-    }
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date_and_is_capped() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
-        assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
-        assert_eq!(
-            retry_after("Mon, 23 Nov 2026 10:02:00 GMT", now),
-            Some(Duration::from_secs(120))
-        );
-        assert_eq!(
-            retry_after("Mon, 23 Nov 2026 09:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_after("99999999", now), Some(MAX_RETRY_AFTER));
-        assert_eq!(retry_after("soon", now), None);
     }
 
     #[test]
